@@ -1,0 +1,172 @@
+/**
+ * The HTTP server every subgraph runs: Apollo Server with a federation
+ * subgraph schema on `/graphql`, plus `/healthz`, `/readyz` and `/metrics`.
+ *
+ * Every `/graphql` call must carry the router-signed identity header
+ * ({@link IDENTITY_HEADER}); without a valid one the answer is HTTP 401 with
+ * code `UNAUTHENTICATED`, so a subgraph's port reached directly yields nothing.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { DocumentNode } from 'graphql';
+import {
+  AuthError,
+  IDENTITY_HEADER,
+  REQUEST_ID_HEADER,
+  verifyInternalIdentity,
+  type Identity,
+} from '@rental/auth';
+import { metrics, requestCounter, requestDuration, type Logger } from '@rental/observability';
+import { formatError } from './errors.js';
+import { HealthState } from './health.js';
+
+/** What every resolver receives, before the subgraph adds its own parts. */
+export interface BaseContext {
+  identity: Identity;
+  requestId: string;
+  logger: Logger;
+}
+
+export interface SubgraphOptions<Ctx extends BaseContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  resolvers: GraphQLResolverMap<any>;
+  host: string;
+  port: number;
+  internalSecret: string;
+  logger: Logger;
+  production: boolean;
+  /** Adds the subgraph's own parts (data access, loaders) to each request's context. */
+  context: (base: BaseContext) => Ctx | Promise<Ctx>;
+  /** Dependency checks for `/readyz`. */
+  readinessChecks?: Array<() => Promise<boolean>>;
+  /** Called after HTTP has drained (close workers, then the database). */
+  onStop?: () => Promise<void>;
+  /** Largest request body accepted. */
+  bodyLimit?: string;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  port: number;
+  health: HealthState;
+  stop(): Promise<void>;
+}
+
+/** Starts a subgraph server and resolves once it listens. */
+export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptions<Ctx>): Promise<RunningSubgraph> {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const health = new HealthState(opts.readinessChecks ?? []);
+
+  const apollo = new ApolloServer<Ctx>({
+    schema: buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]),
+    includeStacktraceInErrorResponses: false,
+    introspection: !opts.production,
+    csrfPrevention: true,
+    formatError: formatError(opts.logger, opts.production),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      {
+        async requestDidStart() {
+          const started = process.hrtime.bigint();
+          return {
+            async willSendResponse(rc) {
+              const operation = rc.operationName ?? 'anonymous';
+              const code = (rc.errors?.[0]?.extensions?.code as string | undefined) ?? 'OK';
+              requestCounter.inc({ service: opts.name, operation, code });
+              requestDuration.observe(
+                { service: opts.name, operation },
+                Number(process.hrtime.bigint() - started) / 1e9,
+              );
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    const live = health.live();
+    res.status(live.ok ? 200 : 503).json({ status: live.ok ? 'ok' : 'stalled', ...live });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await health.ready();
+    res.status(ready.ok ? 200 : 503).json({ status: ready.ok ? 'ready' : 'not ready', ...ready });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.contentType);
+    res.send(await metrics.metrics());
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: opts.bodyLimit ?? '100kb' }),
+    async (req, res, next) => {
+      const token = req.header(IDENTITY_HEADER);
+      try {
+        if (!token) throw new AuthError('calls must come through the router or a trusted service');
+        res.locals.identity = await verifyInternalIdentity(token, opts.internalSecret);
+        next();
+      } catch (err) {
+        const message = err instanceof AuthError ? err.message : 'unauthenticated';
+        res.status(401).json({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
+      }
+    },
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const requestId = req.header(REQUEST_ID_HEADER) ?? randomUUID();
+        const identity = res.locals.identity as Identity;
+        const logger = opts.logger.child({ requestId, caller: identity.sub });
+        return opts.context({ identity, requestId, logger });
+      },
+    }),
+  );
+  // Malformed JSON bodies: a clear client error, never a stack trace.
+  app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = (err as { status?: number }).status ?? 500;
+    if (status >= 400 && status < 500) {
+      res.status(status).json({ errors: [{ message: 'Malformed request body', extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    opts.logger.error({ err }, 'unhandled http error');
+    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${opts.host}:${port}/graphql`;
+  opts.logger.info({ url }, `${opts.name} subgraph listening`);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    health,
+    stop() {
+      stopped ??= (async () => {
+        health.draining = true;
+        await apollo.stop();
+        await opts.onStop?.();
+        health.close();
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then exits: 0 when it finished, 1
+ * when it threw or took longer than `graceMs`.
+ */
+export function onShutdownSignals(stop: () => Promise<void>, log: (msg: string) => void, graceMs = 15_000): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal} received, draining`);
+    const timer = setTimeout(() => {
+      log('drain took too long, exiting');
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
