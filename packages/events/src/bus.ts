@@ -1,0 +1,124 @@
+/**
+ * The producer side of the event bus: puts a domain event on the BullMQ queue
+ * of every subgraph that consumes it.
+ *
+ * Delivery protocol (docs/ARCHITECTURE.md, "Events"):
+ * - One job per consuming queue, job name = event type, job id = eventId.
+ *   BullMQ ignores an `add` whose job id already exists in the queue (waiting,
+ *   active, delayed, completed or failed), so publishing the same event again,
+ *   as the outbox relay does after a crash, adds nothing. Completed jobs are
+ *   kept for a day (at most 10 000 per queue); that is the dedupe window.
+ *   Outside it a repeat is delivered again and the consumer's idempotency
+ *   (`processedEvents`) absorbs it: delivery is at least once.
+ * - A job is retried `attempts` times with exponential backoff
+ *   (backoffMs, 2×, 4×, …). After the last attempt it stays in the failed set
+ *   (`removeOnFail: false`) where an operator can see and retry it.
+ * - Publishing to several queues is not atomic. If one `add` fails, `publish`
+ *   rejects; the caller (the outbox relay) keeps the event and publishes it
+ *   again later, and the queues that already got it drop the repeat.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createLogger, type Logger } from '@rental/observability';
+import { parseEvent, type DomainEvent } from './catalog.js';
+import { consumersOf, consumingSubgraphs, queueName, type ConsumingSubgraph } from './routing.js';
+
+/** How jobs are retried; tests shorten the backoff. */
+export interface RetryPolicy {
+  /** Total tries of a job, the first included. Default 8. */
+  attempts?: number;
+  /** First retry delay in ms; each later retry doubles it. Default 1000 (8 attempts ≈ 2 min in all). */
+  backoffMs?: number;
+}
+
+/** Options of {@link EventBus}. */
+export interface EventBusOptions extends RetryPolicy {
+  /** `REDIS_URL`; ignored when `connection` is given. */
+  redisUrl?: string;
+  /** An ioredis connection to reuse instead of opening one; the bus then does not close it. */
+  connection?: Redis;
+  /** `QUEUE_PREFIX`: the BullMQ key prefix, so deployments and test runs can share one Redis. */
+  prefix: string;
+  logger?: Logger;
+}
+
+/** Seconds a completed job is kept (the dedupe window of a repeated eventId). */
+export const COMPLETED_JOB_RETENTION_S = 24 * 3600;
+/** Completed jobs kept per queue at most, whatever their age. */
+export const COMPLETED_JOB_RETENTION_COUNT = 10_000;
+
+/**
+ * Publishes domain events to their consumers' queues. One per process: it
+ * holds one ioredis connection shared by all its queues.
+ */
+export class EventBus {
+  readonly prefix: string;
+  private readonly connection: Redis;
+  private readonly ownsConnection: boolean;
+  private readonly queues = new Map<ConsumingSubgraph, Queue>();
+  private readonly jobOptions: Omit<JobsOptions, 'jobId'>;
+  private readonly log: Logger;
+
+  constructor(options: EventBusOptions) {
+    this.prefix = options.prefix;
+    this.log = options.logger ?? createLogger('events');
+    if (options.connection) {
+      this.connection = options.connection;
+      this.ownsConnection = false;
+    } else {
+      if (!options.redisUrl) throw new Error('EventBus: redisUrl or connection is required');
+      // A producer should fail within seconds when Redis is gone rather than
+      // hang the caller: the outbox keeps the event and the relay retries.
+      this.connection = new Redis(options.redisUrl, { maxRetriesPerRequest: 3 });
+      this.ownsConnection = true;
+    }
+    // Without a listener an ioredis 'error' (e.g. Redis restarting) would crash the process.
+    this.connection.on('error', (err) => this.log.warn({ err }, 'event bus: redis connection error'));
+    this.jobOptions = {
+      attempts: options.attempts ?? 8,
+      backoff: { type: 'exponential', delay: options.backoffMs ?? 1000 },
+      removeOnComplete: { age: COMPLETED_JOB_RETENTION_S, count: COMPLETED_JOB_RETENTION_COUNT },
+      removeOnFail: false,
+    };
+  }
+
+  /** The queue of one consuming subgraph, created on first use. Also used by metrics and tests. */
+  queue(subgraph: ConsumingSubgraph): Queue {
+    let queue = this.queues.get(subgraph);
+    if (!queue) {
+      queue = new Queue(queueName(subgraph), { connection: this.connection, prefix: this.prefix });
+      queue.on('error', (err) => this.log.warn({ err, queue: queue?.name }, 'event bus: queue error'));
+      this.queues.set(subgraph, queue);
+    }
+    return queue;
+  }
+
+  /** Every consuming subgraph's queue. */
+  allQueues(): Queue[] {
+    return consumingSubgraphs.map((s) => this.queue(s));
+  }
+
+  /**
+   * Validates `event` and adds it to every consumer queue of its type. Resolves
+   * once Redis has accepted every job; rejects (and may have reached some of
+   * the queues) otherwise. Safe to call again with the same event.
+   */
+  async publish(event: DomainEvent): Promise<void> {
+    const valid = parseEvent(event);
+    const targets = consumersOf(valid.type);
+    await Promise.all(
+      targets.map((subgraph) => this.queue(subgraph).add(valid.type, valid, { ...this.jobOptions, jobId: valid.eventId })),
+    );
+    this.log.debug(
+      { eventId: valid.eventId, type: valid.type, correlationId: valid.correlationId, requestId: valid.requestId, queues: targets },
+      'event published',
+    );
+  }
+
+  /** Closes the queues, and the connection when the bus opened it. */
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+    if (this.ownsConnection) await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+}
