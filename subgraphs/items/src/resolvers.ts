@@ -1,0 +1,94 @@
+/**
+ * Resolvers: authorization, then the domain rules, then data access.
+ * Anyone (ANONYMOUS included) may browse; `registerItem` needs STAFF of the
+ * store or ADMIN; the stock holds need a SERVICE identity.
+ */
+import { requireRole, requireStoreAccess } from '@rental/auth';
+import {
+  decodeCursor,
+  encodeCursor,
+  normalizeFilter,
+  normalizeReservationId,
+  pageSize,
+  validateHoldQuantity,
+  validateRegisterItem,
+  type ItemFilterInput,
+  type RegisterItemInput,
+} from './domain/index.js';
+import type { Item, ItemPage, StockHold } from './data/index.js';
+import type { ItemsContext } from './context.js';
+
+interface ItemsArgs {
+  filter?: ItemFilterInput | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export const resolvers = {
+  Query: {
+    async items(_: unknown, args: ItemsArgs, ctx: ItemsContext): Promise<ItemPage> {
+      const filter = normalizeFilter(args.filter);
+      const first = pageSize(args.first);
+      const afterId = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after);
+      return ctx.items.listItems(filter, first, afterId);
+    },
+    item(_: unknown, args: { id: string }, ctx: ItemsContext): Promise<Item | null> {
+      return ctx.itemLoader.load(args.id);
+    },
+  },
+
+  Mutation: {
+    async registerItem(_: unknown, args: { input: RegisterItemInput }, ctx: ItemsContext): Promise<Item> {
+      requireStoreAccess(ctx.identity, args.input.storeId);
+      const item = await ctx.items.registerItem(validateRegisterItem(args.input));
+      ctx.logger.info({ itemId: item.id, storeId: item.storeId }, 'item registered');
+      return item;
+    },
+    async holdStock(
+      _: unknown,
+      args: { reservationId: string; itemId: string; quantity: number },
+      ctx: ItemsContext,
+    ): Promise<StockHold> {
+      requireRole(ctx.identity, 'SERVICE');
+      const reservationId = normalizeReservationId(args.reservationId);
+      const quantity = validateHoldQuantity(args.quantity);
+      return ctx.items.holdStock(reservationId, args.itemId, quantity);
+    },
+    async releaseStock(
+      _: unknown,
+      args: { reservationId: string; itemId: string },
+      ctx: ItemsContext,
+    ): Promise<StockHold | null> {
+      requireRole(ctx.identity, 'SERVICE');
+      return ctx.items.releaseStock(normalizeReservationId(args.reservationId), args.itemId);
+    },
+  },
+
+  Item: {
+    __resolveReference(ref: { id: string }, ctx: ItemsContext): Promise<Item | null> {
+      return ctx.itemLoader.load(ref.id);
+    },
+  },
+
+  ItemConnection: {
+    edges(page: ItemPage) {
+      return page.items.map((node) => ({ cursor: encodeCursor(node.id), node }));
+    },
+    pageInfo(page: ItemPage) {
+      const last = page.items.at(-1);
+      return { hasNextPage: page.hasNextPage, endCursor: last ? encodeCursor(last.id) : null };
+    },
+    totalCount(page: ItemPage): Promise<number> {
+      return page.count();
+    },
+  },
+
+  StockHold: {
+    async item(hold: StockHold, _: unknown, ctx: ItemsContext): Promise<Item> {
+      const item = hold.item ?? (await ctx.itemLoader.load(hold.itemId));
+      // A hold exists only on an existing item, and items are never deleted.
+      if (!item) throw new Error(`item ${hold.itemId} of hold ${hold.reservationId} vanished`);
+      return item;
+    },
+  },
+};

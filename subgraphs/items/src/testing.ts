@@ -1,0 +1,105 @@
+/**
+ * Test support (used by the *.test.ts files only): starts the items subgraph
+ * on a free port with a database of its own, calls it over HTTP with a signed
+ * identity, and drops the database afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { IDENTITY_HEADER, signInternalIdentity, type Identity } from '@rental/auth';
+import { parseConfig } from '@rental/config';
+import { connectDatabase, mongoose } from '@rental/db';
+import { itemsConfigShape } from './config.js';
+import { startItems, type RunningItems } from './app.js';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
+}
+
+export const as = {
+  anonymous: { sub: 'anonymous', role: 'ANONYMOUS' } as Identity,
+  customer: { sub: 'carol', role: 'CUSTOMER' } as Identity,
+  admin: { sub: 'ada', role: 'ADMIN' } as Identity,
+  service: { sub: 'reservations', role: 'SERVICE' } as Identity,
+  staff: (storeId: string): Identity => ({ sub: `staff-of-${storeId}`, role: 'STAFF', storeId }),
+};
+
+export interface TestItems {
+  running: RunningItems;
+  /** A second connection to the subgraph's database, for checking what was written. */
+  db: Connection;
+  secret: string;
+  /** POSTs a GraphQL operation as `identity` (null: no identity header at all). */
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    identity?: Identity | null,
+  ): Promise<GraphQLResponse<T>>;
+  /** Units in stock, read straight from the database. */
+  stockOf(itemId: string): Promise<number>;
+  countItems(): Promise<number>;
+  /** Stops the subgraph and drops its database. */
+  stop(): Promise<void>;
+}
+
+export async function startTestItems(): Promise<TestItems> {
+  const secret = process.env.INTERNAL_JWT_SECRET ?? randomBytes(24).toString('hex');
+  const config = parseConfig(itemsConfigShape, {
+    ...process.env,
+    INTERNAL_JWT_SECRET: secret,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    NODE_ENV: 'test',
+  });
+  const running = await startItems(config, { port: 0, dbPrefix: `test_${randomBytes(6).toString('hex')}` });
+  const db = await connectDatabase(config.MONGODB_URI, running.dbName);
+  const items = db.collection('items');
+
+  return {
+    running,
+    db,
+    secret,
+    async gql(query, variables, identity = as.anonymous) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (identity) headers[IDENTITY_HEADER] = await signInternalIdentity(identity, secret, identity.role === 'SERVICE' ? identity.sub : 'router');
+      const res = await fetch(running.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const body = (await res.json()) as Omit<GraphQLResponse, 'status'>;
+      return { status: res.status, ...body } as GraphQLResponse<never>;
+    },
+    async stockOf(itemId) {
+      const doc = await items.findOne({ _id: new mongoose.Types.ObjectId(itemId) });
+      if (!doc) throw new Error(`no item ${itemId}`);
+      return doc.stock as number;
+    },
+    countItems: () => items.countDocuments({}),
+    async stop() {
+      await running.stop();
+      await db.dropDatabase();
+      await db.close();
+    },
+  };
+}
+
+export const ITEM_FIELDS = 'id name description category dailyRate stock storeId';
+
+export const REGISTER = `mutation Register($input: RegisterItemInput!) { registerItem(input: $input) { ${ITEM_FIELDS} } }`;
+export const HOLD = `mutation Hold($r: ID!, $i: ID!, $q: Int!) {
+  holdStock(reservationId: $r, itemId: $i, quantity: $q) { reservationId itemId quantity released item { id stock } }
+}`;
+export const RELEASE = `mutation Release($r: ID!, $i: ID!) {
+  releaseStock(reservationId: $r, itemId: $i) { reservationId itemId quantity released item { id stock } }
+}`;
+
+/** Registers an item as ADMIN and returns its id. */
+export async function registerAs(
+  t: TestItems,
+  input: Partial<{ storeId: string; name: string; description: string; category: string; dailyRate: number; stock: number }> = {},
+): Promise<string> {
+  const res = await t.gql<{ registerItem: { id: string } }>(
+    REGISTER,
+    { input: { storeId: 'store-1', name: 'Camera', category: 'cameras', dailyRate: 1000, stock: 5, ...input } },
+    as.admin,
+  );
+  if (!res.data?.registerItem) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
+  return res.data.registerItem.id;
+}
