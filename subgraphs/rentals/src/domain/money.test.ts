@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '@rental/errors';
+import { MAX_AMOUNT, validateAmount, validateQuantity } from './money.js';
+import { parsePaymentToken } from './payment-token.js';
+import { canViewRental } from './access.js';
+import { isFinal, staleProcessingMs } from './payment.js';
+
+function codeAndField(fn: () => unknown): { code?: string; field?: unknown; message?: string } {
+  try {
+    fn();
+    return {};
+  } catch (e) {
+    const d = e as DomainError;
+    return { code: d.code, field: d.details.field, message: d.message };
+  }
+}
+
+describe('amount', () => {
+  it('accepts integers 1..100 000 000', () => {
+    expect(validateAmount(1)).toBe(1);
+    expect(validateAmount(MAX_AMOUNT)).toBe(100_000_000);
+  });
+  it.each([0, -5, 100_000_001, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses %s', (v) => {
+    expect(codeAndField(() => validateAmount(v))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amount' });
+  });
+  it('names the field in the message', () => {
+    expect(codeAndField(() => validateAmount(0)).message).toMatch(/^amount: must be between 1 and 100 000 000$/);
+  });
+  it('checks quantity', () => {
+    expect(validateQuantity(3)).toBe(3);
+    expect(codeAndField(() => validateQuantity(0))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'quantity' });
+  });
+});
+
+describe('payment token', () => {
+  it('accepts token-shaped strings, trimmed', () => {
+    expect(parsePaymentToken(' tok_approve ')).toBe('tok_approve');
+  });
+  it.each(['', '   ', 'approve', 'tok_', 'tok_a.b', `tok_${'x'.repeat(200)}`])('refuses %j', (t) => {
+    expect(codeAndField(() => parsePaymentToken(t))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'paymentToken' });
+  });
+});
+
+describe('payment states', () => {
+  it('PROCESSING is the only non-final state', () => {
+    expect(isFinal('PROCESSING')).toBe(false);
+    expect(isFinal('PAID')).toBe(true);
+    expect(staleProcessingMs(2000)).toBeGreaterThan(2000);
+  });
+});
+
+describe('who may view a rental', () => {
+  const rental = { customerId: 'c1', storeId: 's1' };
+  it('owner, staff of the store, admin, services', () => {
+    expect(canViewRental({ sub: 'c1', role: 'CUSTOMER' }, rental)).toBe(true);
+    expect(canViewRental({ sub: 'x', role: 'STAFF', storeId: 's1' }, rental)).toBe(true);
+    expect(canViewRental({ sub: 'a', role: 'ADMIN' }, rental)).toBe(true);
+    expect(canViewRental({ sub: 'reservations', role: 'SERVICE' }, rental)).toBe(true);
+  });
+  it('nobody else', () => {
+    expect(canViewRental({ sub: 'c2', role: 'CUSTOMER' }, rental)).toBe(false);
+    expect(canViewRental({ sub: 'x', role: 'STAFF', storeId: 's2' }, rental)).toBe(false);
+    expect(canViewRental({ sub: 'anonymous', role: 'ANONYMOUS' }, rental)).toBe(false);
+  });
+});
