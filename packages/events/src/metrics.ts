@@ -8,6 +8,7 @@ import { consumingSubgraphs, queueName } from './routing.js';
 
 /** Job counts of one queue. */
 export interface QueueDepth {
+  /** Jobs not started yet (BullMQ's `waiting` plus `paused`, when the queue is paused). */
   waiting: number;
   active: number;
   delayed: number;
@@ -18,9 +19,9 @@ export interface QueueDepth {
 export async function queueDepth(bus: EventBus): Promise<Record<string, QueueDepth>> {
   const entries = await Promise.all(
     consumingSubgraphs.map(async (subgraph) => {
-      const counts = await bus.queue(subgraph).getJobCounts('waiting', 'active', 'delayed', 'failed');
+      const counts = await bus.queue(subgraph).getJobCounts('waiting', 'paused', 'active', 'delayed', 'failed');
       const depth: QueueDepth = {
-        waiting: counts.waiting ?? 0,
+        waiting: (counts.waiting ?? 0) + (counts.paused ?? 0),
         active: counts.active ?? 0,
         delayed: counts.delayed ?? 0,
         failed: counts.failed ?? 0,
