@@ -1,0 +1,56 @@
+/**
+ * Who may see and who may cancel a reservation.
+ *
+ * - See: its customer, STAFF of its store, ADMIN, and trusted services.
+ * - Create: CUSTOMER only (the reservation is theirs).
+ * - Cancel: its customer, STAFF of its store, ADMIN; only from CONFIRMED or
+ *   READY_FOR_PICKUP (before hand-over). Who is asked first, then the state:
+ *   a stranger learns nothing about the state of someone else's reservation.
+ */
+import { AuthError, requireRole, type Identity } from '@rental/auth';
+import { invalidState } from '@rental/errors';
+import type { ReservationStatus } from './status.js';
+
+/** What access rules need to know of a reservation. */
+export interface ReservationAccessView {
+  customerId: string;
+  storeId: string;
+  status: ReservationStatus;
+}
+
+/** Statuses a reservation can be cancelled from. */
+export const CANCELLABLE_FROM: readonly ReservationStatus[] = ['CONFIRMED', 'READY_FOR_PICKUP'];
+
+function isParty(identity: Identity, r: ReservationAccessView): boolean {
+  switch (identity.role) {
+    case 'ADMIN':
+      return true;
+    case 'CUSTOMER':
+      return identity.sub === r.customerId;
+    case 'STAFF':
+      return identity.storeId !== undefined && identity.storeId === r.storeId;
+    default:
+      return false;
+  }
+}
+
+/** Throws UNAUTHENTICATED (anonymous) or FORBIDDEN unless `identity` may see the reservation. */
+export function assertCanView(identity: Identity, r: ReservationAccessView): void {
+  requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN', 'SERVICE');
+  if (identity.role === 'SERVICE') return;
+  if (!isParty(identity, r)) throw new AuthError('this reservation is not yours', 'FORBIDDEN');
+}
+
+/** Throws UNAUTHENTICATED / FORBIDDEN unless `identity` may create reservations. */
+export function assertCanCreate(identity: Identity): void {
+  requireRole(identity, 'CUSTOMER');
+}
+
+/** Throws UNAUTHENTICATED / FORBIDDEN, then INVALID_STATE, unless `identity` may cancel `r` now. */
+export function assertCanCancel(identity: Identity, r: ReservationAccessView): void {
+  requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN');
+  if (!isParty(identity, r)) throw new AuthError('only its customer, staff of its store or an admin may cancel a reservation', 'FORBIDDEN');
+  if (!CANCELLABLE_FROM.includes(r.status)) {
+    throw invalidState(`a ${r.status} reservation cannot be cancelled (only ${CANCELLABLE_FROM.join(' or ')})`);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './status.js';
+export * from './dates.js';
+export * from './pricing.js';
+export * from './input.js';
+export * from './access.js';
