@@ -1,0 +1,22 @@
+/**
+ * The stores subgraph's environment: the API process (`main.ts`) and the
+ * worker (`worker-main.ts`) read the same shape.
+ */
+import { commonShape, env, loadConfig, mongoShape, redisShape, type z } from '@rental/config';
+
+export const storesConfigShape = {
+  ...commonShape,
+  ...mongoShape,
+  ...redisShape,
+  STORES_PORT: env.port(4003),
+  /** How often the outbox relay looks for events still unpublished (ms). */
+  OUTBOX_SWEEP_MS: env.int(1000, 50),
+  /** Jobs of `stores-events` handled at once by one worker process. */
+  WORKER_CONCURRENCY: env.int(8, 1, 256),
+};
+
+export type StoresConfig = z.infer<z.ZodObject<typeof storesConfigShape>>;
+
+export function loadStoresConfig(source: Record<string, string | undefined> = process.env): StoresConfig {
+  return loadConfig(storesConfigShape, source);
+}

@@ -1,0 +1,114 @@
+/**
+ * Resolvers of the stores subgraph. Access rules:
+ * - `stores`, `store`, `Item.store`: public (any routed caller).
+ * - `createStore`: ADMIN.
+ * - `storeOrders(storeId)`, `prepareOrder`: STAFF of that store, or ADMIN.
+ * - `Reservation.storeOrder` and the `StoreOrder` entity: the reservation's
+ *   customer, STAFF of the store, ADMIN, or a SERVICE; `null` for anyone else
+ *   (see domain/visibility.ts).
+ */
+import { requireRole, requireStoreAccess } from '@rental/auth';
+import { notFound } from '@rental/errors';
+import type { StoresContext } from './context.js';
+import { canSeeStoreOrder, validateCreateStore, type CreateStoreInput, type StoreOrderStatus } from './domain/index.js';
+import type { StoreDoc, StoreOrderDoc } from './data/models.js';
+import { insertStore, listStores } from './data/stores.js';
+import { findOrder, listStoreOrders, markPrepared } from './data/store-orders.js';
+
+const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+
+function storeView(doc: StoreDoc) {
+  return { id: doc._id, name: doc.name, city: doc.city, address: doc.address ?? null };
+}
+
+function orderView(doc: StoreOrderDoc) {
+  return {
+    id: doc._id,
+    reservationId: doc.reservationId,
+    storeId: doc.storeId,
+    status: doc.status,
+    itemId: doc.itemId,
+    itemName: doc.itemName,
+    quantity: doc.quantity,
+    startDate: doc.startDate,
+    endDate: doc.endDate,
+    customerId: doc.customerId,
+    createdAt: iso(doc.createdAt),
+    preparedAt: iso(doc.preparedAt),
+    history: (doc.history ?? []).map((h) => ({ status: h.status, at: iso(h.at), reason: h.reason ?? null })),
+  };
+}
+
+type OrderView = ReturnType<typeof orderView>;
+
+function visibleOrder(doc: StoreOrderDoc | null, ctx: StoresContext): OrderView | null {
+  return doc && canSeeStoreOrder(ctx.identity, doc) ? orderView(doc) : null;
+}
+
+export const resolvers = {
+  Query: {
+    stores: async (_: unknown, __: unknown, ctx: StoresContext) => (await listStores(ctx.models.Store)).map(storeView),
+    store: async (_: unknown, args: { id: string }, ctx: StoresContext) => {
+      const doc = await ctx.loaders.storeById.load(args.id);
+      return doc ? storeView(doc) : null;
+    },
+    storeOrders: async (_: unknown, args: { storeId: string; status?: StoreOrderStatus[] | null }, ctx: StoresContext) => {
+      requireStoreAccess(ctx.identity, args.storeId);
+      return (await listStoreOrders(ctx.models.StoreOrder, args.storeId, args.status)).map(orderView);
+    },
+  },
+
+  Mutation: {
+    createStore: async (_: unknown, args: { input: CreateStoreInput }, ctx: StoresContext) => {
+      requireRole(ctx.identity, 'ADMIN');
+      const input = validateCreateStore(args.input);
+      const doc = await insertStore(ctx.models.Store, input);
+      ctx.logger.info({ storeId: doc._id }, 'store created');
+      return storeView(doc);
+    },
+    prepareOrder: async (_: unknown, args: { orderId: string }, ctx: StoresContext) => {
+      requireRole(ctx.identity, 'STAFF', 'ADMIN');
+      const order = await findOrder(ctx.models.StoreOrder, args.orderId);
+      if (!order) throw notFound('store order', args.orderId);
+      requireStoreAccess(ctx.identity, order.storeId);
+      const updated = await markPrepared(ctx.models.StoreOrder, order, ctx.requestId);
+      ctx.logger.info({ orderId: updated._id, reservationId: updated.reservationId }, 'store order prepared');
+      // Publish now so consumers hear it at once; on failure the event stays in the outbox for the sweep.
+      await ctx.relay.flush(updated._id, ctx.models.StoreOrder).catch((err: unknown) => {
+        ctx.logger.warn({ err, orderId: updated._id }, 'outbox flush after prepareOrder failed; the sweep will retry');
+      });
+      return orderView(updated);
+    },
+  },
+
+  Store: {
+    __resolveReference: async (ref: { id: string }, ctx: StoresContext) => {
+      const doc = await ctx.loaders.storeById.load(ref.id);
+      return doc ? storeView(doc) : null;
+    },
+  },
+
+  StoreOrder: {
+    __resolveReference: async (ref: { id: string }, ctx: StoresContext) =>
+      visibleOrder(await ctx.loaders.orderById.load(ref.id), ctx),
+    store: async (order: OrderView, _: unknown, ctx: StoresContext) => {
+      const doc = await ctx.loaders.storeById.load(order.storeId);
+      if (!doc) throw notFound('store', order.storeId);
+      return storeView(doc);
+    },
+  },
+
+  Item: {
+    // No __resolveReference: the representation ({ id, storeId }) is all `store` needs.
+    store: async (item: { id: string; storeId?: string | null }, _: unknown, ctx: StoresContext) => {
+      if (!item.storeId) return null;
+      const doc = await ctx.loaders.storeById.load(item.storeId);
+      return doc ? storeView(doc) : null;
+    },
+  },
+
+  Reservation: {
+    storeOrder: async (reservation: { id: string }, _: unknown, ctx: StoresContext) =>
+      visibleOrder(await ctx.loaders.orderByReservationId.load(reservation.id), ctx),
+  },
+};
