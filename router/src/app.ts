@@ -1,0 +1,241 @@
+/**
+ * The router: Apollo Server running `@apollo/gateway` over the supergraph
+ * file, on an Express app with `/graphql`, `/healthz`, `/readyz`, `/metrics`.
+ *
+ * The HTTP server is a plain `node:http` server returned to the caller, so a
+ * WebSocket server (graphql-ws) can later be attached on the same `/graphql`
+ * path through its `upgrade` event without changing anything here.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloGateway } from '@apollo/gateway';
+import { AuthError, InternalIdentitySigner, type Identity } from '@rental/auth';
+import { createLogger, type Logger } from '@rental/observability';
+import type { RouterConfig } from './config.js';
+import { IdentityDataSource } from './datasource.js';
+import { formatError } from './errors.js';
+import { RouterHealth } from './health.js';
+import { authenticate, requestIdFrom, type RouterContext } from './identity.js';
+import { SERVICE, errorCounter, metrics, requestCounter, requestDuration } from './metrics.js';
+import { checkOverrides, readSupergraph, supergraphHook, type SubgraphEndpoint } from './supergraph.js';
+
+export interface RunningRouter {
+  /** `http://host:port/graphql` */
+  url: string;
+  port: number;
+  httpServer: http.Server;
+  gateway: ApolloGateway;
+  health: RouterHealth;
+  /** The subgraphs served and the URLs the router calls them at. */
+  subgraphs: SubgraphEndpoint[];
+  /** Authenticates an `Authorization` header value (for other transports, e.g. WebSocket). */
+  authenticate(authorization: string | undefined): Promise<Identity>;
+  /** Readiness fails, in-flight requests finish (up to DRAIN_TIMEOUT_MS), then everything closes. */
+  stop(): Promise<void>;
+}
+
+export interface RouterOptions {
+  logger?: Logger;
+}
+
+function graphqlErrorBody(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/** CORS for the configured origins only; `*` allows any origin. */
+function cors(origins: string[]): express.RequestHandler {
+  const any = origins.includes('*');
+  const allowed = new Set(origins);
+  return (req, res, next) => {
+    const origin = req.header('origin');
+    if (origin && (any || allowed.has(origin))) {
+      res.setHeader('Access-Control-Allow-Origin', any ? '*' : origin);
+      if (!any) res.append('Vary', 'Origin');
+      res.setHeader('Access-Control-Expose-Headers', 'x-request-id');
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+        res.setHeader(
+          'Access-Control-Allow-Headers',
+          req.header('access-control-request-headers') ??
+            'content-type, authorization, apollo-require-preflight, x-apollo-operation-name, x-request-id',
+        );
+        res.setHeader('Access-Control-Max-Age', '600');
+        res.status(204).end();
+        return;
+      }
+    }
+    next();
+  };
+}
+
+/** Counts and times every operation, and every error by code. */
+function metricsPlugin(): ApolloServerPlugin<RouterContext> {
+  return {
+    async requestDidStart() {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse(rc) {
+          const operation = rc.operationName ?? 'anonymous';
+          const errors = rc.response.body.kind === 'single' ? (rc.response.body.singleResult.errors ?? []) : [];
+          for (const e of errors) errorCounter.inc({ service: SERVICE, code: String(e.extensions?.code ?? 'UNKNOWN') });
+          requestCounter.inc({ service: SERVICE, operation, code: String(errors[0]?.extensions?.code ?? 'OK') });
+          requestDuration.observe({ service: SERVICE, operation }, Number(process.hrtime.bigint() - started) / 1e9);
+        },
+      };
+    },
+  };
+}
+
+/** Starts the router and resolves once the gateway has loaded and the server listens. */
+export async function startRouter(config: RouterConfig, options: RouterOptions = {}): Promise<RunningRouter> {
+  const logger = options.logger ?? createLogger(SERVICE, config.LOG_LEVEL);
+  const production = config.NODE_ENV === 'production';
+  const tokenOptions = { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
+
+  const supergraphSdl = readSupergraph(config.SUPERGRAPH_PATH);
+  const subgraphs = checkOverrides(supergraphSdl, config.SUBGRAPH_URLS);
+  const watch =
+    config.SUPERGRAPH_WATCH !== undefined
+      ? config.SUPERGRAPH_WATCH === 'true' || config.SUPERGRAPH_WATCH === '1'
+      : config.NODE_ENV === 'development';
+
+  const signer = new InternalIdentitySigner(config.INTERNAL_JWT_SECRET, 'router');
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraphHook({
+      path: config.SUPERGRAPH_PATH,
+      initialSdl: supergraphSdl,
+      overrides: config.SUBGRAPH_URLS,
+      watch,
+      logger,
+    }),
+    buildService: ({ name, url }) => new IdentityDataSource(name, config.SUBGRAPH_URLS[name] ?? url ?? '', signer, logger),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  const httpServer = http.createServer(app);
+  const health = new RouterHealth();
+
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    introspection: !production,
+    csrfPrevention: true,
+    formatError: formatError(logger, production),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.DRAIN_TIMEOUT_MS }),
+      production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      metricsPlugin(),
+    ],
+  });
+  await apollo.start();
+  health.loaded = true;
+
+  app.get('/healthz', (_req, res) => {
+    const live = health.live();
+    res.status(live.ok ? 200 : 503).json({ status: live.ok ? 'ok' : 'stalled', ...live });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = health.ready();
+    res.status(ready.ok ? 200 : 503).json({ status: ready.ok ? 'ready' : 'not ready', ...ready });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.contentType);
+    res.send(await metrics.metrics());
+  });
+
+  app.use(
+    '/graphql',
+    cors(config.CORS_ORIGINS),
+    (req, res, next) => {
+      const requestId = requestIdFrom(req.header('x-request-id'));
+      res.setHeader('x-request-id', requestId);
+      res.locals.requestId = requestId;
+      next();
+    },
+    express.json({ limit: config.BODY_LIMIT }),
+    // Authentication: no header → ANONYMOUS; a bad token → HTTP 401 with a
+    // GraphQL-shaped UNAUTHENTICATED error and no data (nothing is executed).
+    async (req, res, next) => {
+      try {
+        res.locals.identity = await authenticate(req.header('authorization'), tokenOptions);
+        next();
+      } catch (err) {
+        const message = err instanceof AuthError ? err.message : 'unauthenticated';
+        errorCounter.inc({ service: SERVICE, code: 'UNAUTHENTICATED' });
+        requestCounter.inc({ service: SERVICE, operation: 'unauthenticated', code: 'UNAUTHENTICATED' });
+        res.status(401).setHeader('WWW-Authenticate', 'Bearer').json(graphqlErrorBody(message, 'UNAUTHENTICATED'));
+      }
+    },
+    expressMiddleware(apollo, {
+      context: async ({ res }) => ({
+        identity: res.locals.identity as Identity,
+        requestId: res.locals.requestId as string,
+      }),
+    }),
+  );
+  app.use((_req, res) => {
+    res.status(404).json(graphqlErrorBody('Not found: the GraphQL endpoint is /graphql', 'NOT_FOUND'));
+  });
+  // Body errors (malformed JSON, too large): a GraphQL-shaped client error, never a stack.
+  app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    const e = err as { status?: number; type?: string };
+    const status = e.status ?? 500;
+    if (status >= 400 && status < 500) {
+      const message =
+        e.type === 'entity.too.large'
+          ? `Request body larger than ${config.BODY_LIMIT}`
+          : e.type === 'entity.parse.failed'
+            ? 'Malformed JSON in request body'
+            : 'Bad request';
+      errorCounter.inc({ service: SERVICE, code: 'BAD_REQUEST' });
+      res.status(status).json(graphqlErrorBody(message, 'BAD_REQUEST'));
+      return;
+    }
+    logger.error({ err }, 'unhandled http error');
+    res.status(500).json(graphqlErrorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.ROUTER_PORT, config.HOST, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${config.HOST}:${port}/graphql`;
+  logger.info({ url, subgraphs }, 'router listening');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    httpServer,
+    gateway,
+    health,
+    subgraphs,
+    authenticate: (authorization) => authenticate(authorization, tokenOptions),
+    stop() {
+      stopped ??= (async () => {
+        health.draining = true;
+        if (config.SHUTDOWN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
+        // Closes the listener, waits for in-flight requests, then stops the gateway.
+        await apollo.stop();
+        health.close();
+        logger.info('router stopped');
+      })();
+      return stopped;
+    },
+  };
+}

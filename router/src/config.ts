@@ -1,0 +1,74 @@
+/**
+ * The router's settings, from the environment. Nothing here names a subgraph:
+ * the subgraphs are whatever the supergraph file lists, and `SUBGRAPH_URLS`
+ * may point any of them elsewhere (checked against the file at start-up).
+ */
+import { commonShape, env, loadConfig, parseConfig, z } from '@rental/config';
+
+/** `name=url,name=url` → a map; every url http(s), every name given once. */
+const subgraphUrls = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const out: Record<string, string> = {};
+    for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const eq = entry.indexOf('=');
+      const name = eq > 0 ? entry.slice(0, eq).trim() : '';
+      const url = eq > 0 ? entry.slice(eq + 1).trim() : '';
+      if (!name || !url) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" is not name=url` });
+        continue;
+      }
+      let ok = false;
+      try {
+        ok = ['http:', 'https:'].includes(new URL(url).protocol);
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `subgraph "${name}": "${url}" is not an http or https URL` });
+        continue;
+      }
+      if (name in out) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `subgraph "${name}" is given twice` });
+        continue;
+      }
+      out[name] = url;
+    }
+    return out;
+  });
+
+export const routerShape = {
+  ...commonShape,
+  ROUTER_PORT: env.port(4000),
+  /** HS256 secret of the people's bearer tokens. */
+  JWT_SECRET: env.secret(32),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  /** The supergraph file, relative to the working directory (the repo root). */
+  SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
+  /** Reload the supergraph when the file changes (default: on in development). */
+  SUPERGRAPH_WATCH: z.enum(['true', 'false', '1', '0']).optional(),
+  /** `name=url,…`: subgraph URLs that replace those written in the supergraph. */
+  SUBGRAPH_URLS: subgraphUrls,
+  /** Browser origins allowed by CORS; `*` allows any. Empty: same-origin only. */
+  CORS_ORIGINS: env.list([]),
+  /** Largest request body accepted (express/body-parser syntax). */
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 100kb or 1mb').default('1mb'),
+  /** On shutdown: how long /readyz fails before draining starts (lets load balancers notice). */
+  SHUTDOWN_DELAY_MS: env.int(0, 0, 60_000),
+  /** On shutdown: how long in-flight requests may take to finish. */
+  DRAIN_TIMEOUT_MS: env.int(10_000, 0, 120_000),
+};
+
+export type RouterConfig = z.infer<z.ZodObject<typeof routerShape>>;
+
+/** Parses (throws ConfigError); for tests. */
+export function parseRouterConfig(source: Record<string, string | undefined> = process.env): RouterConfig {
+  return parseConfig(routerShape, source);
+}
+
+/** Parses or prints the problem and exits 1; for main. */
+export function loadRouterConfig(source: Record<string, string | undefined> = process.env): RouterConfig {
+  return loadConfig(routerShape, source);
+}

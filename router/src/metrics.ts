@@ -1,0 +1,41 @@
+/**
+ * Router metrics, registered in the shared process registry served on
+ * `/metrics`: operations by name and outcome code, their latency, errors by
+ * code, and subgraph fetches by subgraph and outcome.
+ */
+import { metrics, prom, requestCounter, requestDuration } from '@rental/observability';
+
+export { metrics, requestCounter, requestDuration };
+
+export const SERVICE = 'router';
+
+function counter<T extends string>(name: string, help: string, labelNames: readonly T[]): prom.Counter<T> {
+  const existing = metrics.getSingleMetric(name);
+  if (existing) return existing as prom.Counter<T>;
+  return new prom.Counter({ name, help, labelNames, registers: [metrics] });
+}
+
+function histogram<T extends string>(name: string, help: string, labelNames: readonly T[]): prom.Histogram<T> {
+  const existing = metrics.getSingleMetric(name);
+  if (existing) return existing as prom.Histogram<T>;
+  return new prom.Histogram({
+    name,
+    help,
+    labelNames,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [metrics],
+  });
+}
+
+/** Every error answered, by `extensions.code`. */
+export const errorCounter = counter('graphql_errors_total', 'GraphQL errors answered, by service and code', [
+  'service',
+  'code',
+] as const);
+
+/** Subgraph fetches made by the router. */
+export const subgraphFetchDuration = histogram(
+  'router_subgraph_fetch_duration_seconds',
+  'Latency of router fetches to subgraphs, by subgraph and outcome (ok or error)',
+  ['subgraph', 'outcome'] as const,
+);
