@@ -14,6 +14,7 @@ import {
   type NewItem,
 } from '../domain/index.js';
 import type { HoldDoc, ItemDoc, ItemModel } from './item-model.js';
+import { KeyedSerializer } from './serialize.js';
 
 /** An item as the API shows it (no holds). */
 export interface Item {
@@ -80,6 +81,9 @@ function toHold(reservationId: string, itemId: string, hold: HoldDoc, item?: Ite
 }
 
 export class ItemsData {
+  /** Stock writes to one item run one at a time in this process (see serialize.ts: FerretDB). */
+  private readonly stockWrites = new KeyedSerializer();
+
   constructor(private readonly model: ItemModel) {}
 
   /** Stores a validated new item. */
@@ -131,6 +135,10 @@ export class ItemsData {
    */
   async holdStock(reservationId: string, itemId: string, quantity: number): Promise<StockHold> {
     if (!isItemId(itemId)) throw notFound('item', itemId);
+    return this.stockWrites.run(itemId.toLowerCase(), () => this.holdOnce(reservationId, itemId, quantity));
+  }
+
+  private async holdOnce(reservationId: string, itemId: string, quantity: number): Promise<StockHold> {
     const key = `holds.${reservationId}`;
     const hold: HoldDoc = { quantity, at: new Date(), released: false };
     const updated = await this.model
@@ -160,6 +168,10 @@ export class ItemsData {
    */
   async releaseStock(reservationId: string, itemId: string): Promise<StockHold | null> {
     if (!isItemId(itemId)) return null;
+    return this.stockWrites.run(itemId.toLowerCase(), () => this.releaseOnce(reservationId, itemId));
+  }
+
+  private async releaseOnce(reservationId: string, itemId: string): Promise<StockHold | null> {
     const key = `holds.${reservationId}`;
     for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
       const current = await this.model.findById(itemId, { [key]: 1 }).lean<LeanItem>();
