@@ -13,6 +13,10 @@
  * - A job is retried `attempts` times with exponential backoff
  *   (backoffMs, 2×, 4×, …). After the last attempt it stays in the failed set
  *   (`removeOnFail: false`) where an operator can see and retry it.
+ * - While Redis is unreachable BullMQ waits for it indefinitely. `publish`
+ *   gives up after `publishTimeoutMs` instead, so a caller (a request, the
+ *   relay's sweep, a shutdown) is never stuck; the abandoned `add` may still
+ *   land when Redis comes back, which the job-id dedupe makes harmless.
  * - Publishing to several queues is not atomic. If one `add` fails, `publish`
  *   rejects; the caller (the outbox relay) keeps the event and publishes it
  *   again later, and the queues that already got it drop the repeat.
@@ -40,6 +44,8 @@ export interface EventBusOptions extends RetryPolicy {
   /** `QUEUE_PREFIX`: the BullMQ key prefix, so deployments and test runs can share one Redis. */
   prefix: string;
   logger?: Logger;
+  /** How long `publish` waits for Redis before rejecting. Default 5000 ms. */
+  publishTimeoutMs?: number;
 }
 
 /** Seconds a completed job is kept (the dedupe window of a repeated eventId). */
@@ -58,10 +64,12 @@ export class EventBus {
   private readonly queues = new Map<ConsumingSubgraph, Queue>();
   private readonly jobOptions: Omit<JobsOptions, 'jobId'>;
   private readonly log: Logger;
+  private readonly publishTimeoutMs: number;
 
   constructor(options: EventBusOptions) {
     this.prefix = options.prefix;
     this.log = options.logger ?? createLogger('events');
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 5000;
     if (options.connection) {
       this.connection = options.connection;
       this.ownsConnection = false;
@@ -106,9 +114,22 @@ export class EventBus {
   async publish(event: DomainEvent): Promise<void> {
     const valid = parseEvent(event);
     const targets = consumersOf(valid.type);
-    await Promise.all(
+    const adds = Promise.all(
       targets.map((subgraph) => this.queue(subgraph).add(valid.type, valid, { ...this.jobOptions, jobId: valid.eventId })),
     );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`publish of ${valid.type} ${valid.eventId} timed out after ${this.publishTimeoutMs} ms (Redis unreachable?)`)),
+        this.publishTimeoutMs,
+      );
+    });
+    adds.catch(() => undefined); // a late failure after the timeout is not an unhandled rejection
+    try {
+      await Promise.race([adds, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
     this.log.debug(
       { eventId: valid.eventId, type: valid.type, correlationId: valid.correlationId, requestId: valid.requestId, queues: targets },
       'event published',
@@ -119,6 +140,9 @@ export class EventBus {
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
-    if (this.ownsConnection) await this.connection.quit().catch(() => this.connection.disconnect());
+    if (!this.ownsConnection) return;
+    // QUIT would sit in the offline queue of a connection that is not up.
+    if (this.connection.status === 'ready') await this.connection.quit().catch(() => this.connection.disconnect());
+    else this.connection.disconnect();
   }
 }

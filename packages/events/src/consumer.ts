@@ -133,7 +133,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     worker,
     async close() {
       await worker.close();
-      await connection.quit().catch(() => connection.disconnect());
+      // QUIT would sit in the offline queue of a connection that is not up.
+      if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+      else connection.disconnect();
     },
   };
 }
