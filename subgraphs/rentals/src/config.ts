@@ -1,0 +1,15 @@
+/** The rentals subgraph's environment (API process and worker). */
+import { commonShape, env, mongoShape, redisShape, type z } from '@rental/config';
+
+export const rentalsConfigShape = {
+  ...commonShape,
+  ...mongoShape,
+  ...redisShape,
+  RENTALS_PORT: env.port(4004),
+  /** How long a charge or refund waits for the payment provider before giving up. */
+  PAYMENT_PROVIDER_TIMEOUT_MS: env.int(2000, 1, 120_000),
+  /** Period of the outbox relay's sweep. */
+  OUTBOX_SWEEP_MS: env.int(1000, 10, 600_000),
+};
+
+export type RentalsConfig = z.infer<z.ZodObject<typeof rentalsConfigShape>>;

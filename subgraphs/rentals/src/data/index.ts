@@ -1,0 +1,2 @@
+export * from './rental-model.js';
+export * from './rentals-data.js';

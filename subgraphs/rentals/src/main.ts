@@ -1,0 +1,16 @@
+/** Entry point of the API process: `tsx subgraphs/rentals/src/main.ts` (or the bundled dist/main.js). */
+import { loadConfig } from '@rental/config';
+import { createLogger } from '@rental/observability';
+import { onShutdownSignals } from '@rental/subgraph-server';
+import { rentalsConfigShape } from './config.js';
+import { startRentals } from './app.js';
+
+const config = loadConfig(rentalsConfigShape);
+const logger = createLogger('rentals', config.LOG_LEVEL);
+try {
+  const running = await startRentals(config, { logger });
+  onShutdownSignals(running.stop, (msg) => logger.info(msg));
+} catch (err) {
+  logger.fatal({ err }, 'rentals subgraph failed to start');
+  process.exit(1);
+}

@@ -1,0 +1,71 @@
+/**
+ * Resolvers: authorization, then the use case (`service.ts`).
+ *
+ * Access:
+ * - `startRental`, `returnRental`: STAFF of the rental's store, or ADMIN
+ *   (other roles FORBIDDEN before the rental is even looked up).
+ * - `chargePayment`, `refundPayment`: SERVICE only.
+ * - Reading a rental (`Query.rental`, `Reservation.rental`, the `Rental`
+ *   entity): its customer, STAFF of its store, ADMIN, SERVICE; anyone else
+ *   gets `null` rather than an error, so the field neither fails a whole
+ *   federated reservation query nor reveals that a rental exists. A rental
+ *   whose payment is still being processed is not shown either.
+ */
+import { requireRole, requireStoreAccess, type Identity } from '@rental/auth';
+import { canViewRental } from './domain/index.js';
+import type { RentalDoc } from './data/index.js';
+import type { RentalsContext } from './context.js';
+import type { ChargeInput } from './service.js';
+
+function visible(identity: Identity, doc: RentalDoc | null): RentalDoc | null {
+  if (!doc || doc.status === 'PENDING_PAYMENT') return null;
+  return canViewRental(identity, doc) ? doc : null;
+}
+
+const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+
+export const resolvers = {
+  Query: {
+    async rental(_: unknown, args: { id: string }, ctx: RentalsContext): Promise<RentalDoc | null> {
+      requireRole(ctx.identity, 'CUSTOMER', 'STAFF', 'ADMIN', 'SERVICE');
+      return visible(ctx.identity, await ctx.rentalById.load(args.id));
+    },
+  },
+
+  Mutation: {
+    startRental(_: unknown, args: { reservationId: string }, ctx: RentalsContext): Promise<RentalDoc> {
+      requireRole(ctx.identity, 'STAFF', 'ADMIN');
+      return ctx.rentals.start(args.reservationId, (r) => requireStoreAccess(ctx.identity, r.storeId), ctx.requestId);
+    },
+    returnRental(_: unknown, args: { rentalId: string }, ctx: RentalsContext): Promise<RentalDoc> {
+      requireRole(ctx.identity, 'STAFF', 'ADMIN');
+      return ctx.rentals.return(args.rentalId, (r) => requireStoreAccess(ctx.identity, r.storeId), ctx.requestId);
+    },
+    async chargePayment(_: unknown, args: { input: ChargeInput }, ctx: RentalsContext) {
+      requireRole(ctx.identity, 'SERVICE');
+      const doc = await ctx.rentals.charge(args.input);
+      return doc.payment;
+    },
+    async refundPayment(_: unknown, args: { reservationId: string }, ctx: RentalsContext) {
+      requireRole(ctx.identity, 'SERVICE');
+      const doc = await ctx.rentals.refund(args.reservationId);
+      return doc?.payment ?? null;
+    },
+  },
+
+  Reservation: {
+    async rental(parent: { id: string }, _: unknown, ctx: RentalsContext): Promise<RentalDoc | null> {
+      return visible(ctx.identity, await ctx.rentalByReservation.load(parent.id));
+    },
+  },
+
+  Rental: {
+    async __resolveReference(ref: { id: string }, ctx: RentalsContext): Promise<RentalDoc | null> {
+      return visible(ctx.identity, await ctx.rentalById.load(ref.id));
+    },
+    id: (r: RentalDoc) => r._id,
+    startedAt: (r: RentalDoc) => iso(r.startedAt),
+    returnedAt: (r: RentalDoc) => iso(r.returnedAt),
+    readyForPickup: (r: RentalDoc) => r.readyForPickup === true,
+  },
+};

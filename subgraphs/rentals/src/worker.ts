@@ -1,0 +1,82 @@
+/**
+ * The rentals worker: a separate process draining `rentals-events`.
+ *
+ * - `StoreOrderPrepared` → the rental is ready for pickup (once per event id:
+ *   `notProcessed`/`markProcessed` on the rental document).
+ * - `ReservationCancelled` → refund and cancel the rental if it is still
+ *   awaiting pickup (the refund is idempotent; the event id is remembered).
+ *
+ * It also runs an outbox relay, so rentals' own events left unpublished by a
+ * crashed API process go out even when no API process is up.
+ *
+ * `startRentalsWorker(config)` is the factory tests call; run as a process,
+ * this file loads the config and handles SIGTERM.
+ */
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '@rental/config';
+import { startConsumer, type Consumer } from '@rental/events';
+import { createLogger } from '@rental/observability';
+import { onShutdownSignals } from '@rental/subgraph-server';
+import { rentalsConfigShape, type RentalsConfig } from './config.js';
+import { openRuntime, type RentalsOverrides, type RentalsRuntime } from './runtime.js';
+
+export interface RunningRentalsWorker {
+  consumer: Consumer;
+  runtime: RentalsRuntime;
+  dbName: string;
+  stop(): Promise<void>;
+}
+
+export interface RentalsWorkerOptions extends RentalsOverrides {
+  /** Jobs handled at once. Default 8. */
+  concurrency?: number;
+}
+
+export async function startRentalsWorker(config: RentalsConfig, opts: RentalsWorkerOptions = {}): Promise<RunningRentalsWorker> {
+  const logger = opts.logger ?? createLogger('rentals-worker', config.LOG_LEVEL);
+  const runtime = await openRuntime(config, opts, logger);
+  let consumer: Consumer;
+  try {
+    runtime.relay.start();
+    consumer = await startConsumer({
+      subgraph: 'rentals',
+      redisUrl: config.REDIS_URL,
+      prefix: config.QUEUE_PREFIX,
+      logger,
+      concurrency: opts.concurrency,
+      handlers: {
+        StoreOrderPrepared: (event, { log }) => runtime.service.markReady(event.payload.reservationId, event.eventId, log),
+        ReservationCancelled: (event, { log }) => runtime.service.cancelFromEvent(event.payload.reservationId, event.eventId, log),
+      },
+    });
+  } catch (err) {
+    await runtime.close().catch(() => undefined);
+    throw err;
+  }
+  logger.info({ queuePrefix: config.QUEUE_PREFIX }, 'rentals worker consuming rentals-events');
+  let stopped: Promise<void> | undefined;
+  return {
+    consumer,
+    runtime,
+    dbName: runtime.dbName,
+    stop() {
+      stopped ??= (async () => {
+        await consumer.close();
+        await runtime.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const config = loadConfig(rentalsConfigShape);
+  const logger = createLogger('rentals-worker', config.LOG_LEVEL);
+  try {
+    const running = await startRentalsWorker(config, { logger });
+    onShutdownSignals(running.stop, (msg) => logger.info(msg));
+  } catch (err) {
+    logger.fatal({ err }, 'rentals worker failed to start');
+    process.exit(1);
+  }
+}
