@@ -1,0 +1,2 @@
+export * from './reservation-model.js';
+export * from './reservations-data.js';
