@@ -12,7 +12,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     maxWorkers: 2,
-    projects: ['packages/*', 'subgraphs/*', 'router', 'schema', 'test'].map((dir) => ({
+    projects: ['packages/*', 'subgraphs/*', 'router', 'schema', 'infra', 'test'].map((dir) => ({
       extends: true as const,
       test: { name: dir.includes('*') ? undefined : dir, include: [`${dir}/**/*.test.ts`], exclude: ['**/node_modules/**'] },
     })),

@@ -1,10 +1,13 @@
 /**
  * Vitest global setup: real servers for the whole test run. Uses
  * MONGODB_URI / REDIS_URL when set; otherwise starts a MongoDB-compatible
- * server and redis-server (see mongo.ts, redis.ts) with their data in
- * `.data/test-<pid>`, removed afterwards. The URLs and fresh JWT secrets (when
- * unset) go into `process.env`, which the test workers inherit; each test
- * file isolates itself with its own database names and queue prefix.
+ * server and redis-server (see mongo.ts, redis.ts) with their data in a fresh
+ * `.data/test-<pid>-*` folder, removed afterwards. The URLs and fresh JWT
+ * secrets (when unset) go into `process.env`, which the test workers inherit;
+ * each test file isolates itself with its own database names and queue prefix.
+ *
+ * Vitest may call this more than once per run (the root config and each
+ * project that extends it); later calls find the URLs set and start nothing.
  */
 import fs from 'node:fs';
 import { startMongo, type MongoServer } from './mongo.js';
@@ -13,13 +16,18 @@ import { startRedis, type RedisServer } from './redis.js';
 import { GENERATED_SECRETS, randomSecret } from './secrets.js';
 
 export default async function setup(): Promise<() => Promise<void>> {
-  const dir = dataPath(`test-${process.pid}`);
   const log = (line: string) => console.log(`[test-setup] ${line}`);
+  const needsServer = !process.env.MONGODB_URI || !process.env.REDIS_URL;
+  let dir: string | undefined;
+  if (needsServer) {
+    fs.mkdirSync(dataPath(), { recursive: true });
+    dir = fs.mkdtempSync(dataPath(`test-${process.pid}-`));
+  }
   let mongo: MongoServer | undefined;
   let redis: RedisServer | undefined;
   const teardown = async () => {
     await Promise.all([mongo?.stop(), redis?.stop()]);
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
     mongo = await startMongo({ dataDir: `${dir}/mongo`, log });
@@ -28,9 +36,10 @@ export default async function setup(): Promise<() => Promise<void>> {
     await teardown();
     throw err;
   }
+  const started = mongo.kind !== 'external' || redis.kind !== 'external';
   process.env.MONGODB_URI = mongo.uri;
   process.env.REDIS_URL = redis.url;
   for (const key of GENERATED_SECRETS) process.env[key] ||= randomSecret();
-  log(`MongoDB: ${mongo.kind} at ${mongo.uri} (${mongo.reason}); Redis: ${redis.kind} at ${redis.url}`);
+  if (started) log(`MongoDB: ${mongo.kind} at ${mongo.uri} (${mongo.reason}); Redis: ${redis.kind} at ${redis.url}`);
   return teardown;
 }
