@@ -72,6 +72,10 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
   const apollo = new ApolloServer<Ctx>({
     schema: buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]),
     includeStacktraceInErrorResponses: false,
+    // onShutdownSignals owns SIGTERM/SIGINT. Apollo's own handler would call stop() concurrently
+    // with ours, and a second concurrent ApolloServer.stop() never resolves (its barrier is only
+    // resolved on failure), so the drain would hang until the grace timeout.
+    stopOnTerminationSignals: false,
     introspection: !opts.production,
     csrfPrevention: true,
     formatError: formatError(opts.logger, opts.production),
