@@ -10,6 +10,18 @@
  * FerretDB reads its version from `build/version/version.txt` at start (and
  * panics without it), which a module-cache copy lacks, so we write it.
  *
+ * One patch, {@link applyAtomicWritePatch}: FerretDB 1.24 runs an update as
+ * "query matching documents, then write each back by _id" with nothing held
+ * in between, so two concurrent conditional updates of one document can both
+ * match and the second silently overwrites the first (measured here: 200
+ * concurrent `{stock: {$gte: 1}} → $inc -1` on stock 20 all "succeeded" and
+ * left stock 16). MongoDB guarantees single-document atomicity and all our
+ * invariants (stock never below zero, state transitions, outbox) rely on it.
+ * The patch serializes the write commands (insert, update, findAndModify,
+ * delete) in the server with one mutex; SQLite has a single writer anyway, so
+ * it costs no throughput (the same probe then gives exactly 20 and stock 0,
+ * and runs faster). Reads are not affected.
+ *
  * Run directly (`tsx infra/local/ferretdb-build.ts`) to pre-build, as CI does,
  * so the ~80 s first build is not spent inside a test's time limit.
  */
@@ -21,11 +33,13 @@ import { runCommand, which } from './proc.js';
 
 /** The FerretDB release we build; 1.x is the last line with the SQLite backend. */
 export const FERRETDB_VERSION = 'v1.24.2';
+/** Bumped whenever the patches below change, so an older build is rebuilt. */
+export const PATCH_LEVEL = 'atomic-writes-1';
 const MODULE = 'github.com/FerretDB/FerretDB';
 
 /** Where the built binary lives. */
 export function ferretDbBinaryPath(): string {
-  return dataPath('bin', 'ferretdb');
+  return dataPath('bin', `ferretdb-${FERRETDB_VERSION}-${PATCH_LEVEL}`);
 }
 
 /** Go's module cache encodes upper-case letters as `!` + lower-case. */
@@ -61,6 +75,7 @@ export async function ensureFerretDb(log: (line: string) => void = () => {}): Pr
     fs.cpSync(source, src, { recursive: true });
     makeWritable(src);
     fs.writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    applyAtomicWritePatch(src);
     const tmp = path.join(work, 'ferretdb');
     await runCommand(go, ['build', '-o', tmp, './cmd/ferretdb'], { cwd: src, env, timeoutMs: 15 * 60_000 });
     fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -73,6 +88,37 @@ export async function ensureFerretDb(log: (line: string) => void = () => {}): Pr
   } finally {
     // The module cache is read-only; the copy was made writable so it can be removed.
     fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const WRITE_COMMANDS = ['msg_insert', 'msg_update', 'msg_findandmodify', 'msg_delete'];
+
+/**
+ * Makes each write command hold one server-wide mutex from its query to its
+ * write, giving MongoDB's single-document atomicity (see the file comment).
+ * Fails loudly if the source no longer looks as expected.
+ */
+export function applyAtomicWritePatch(src: string): void {
+  const handler = path.join(src, 'internal', 'handler');
+  fs.writeFileSync(
+    path.join(handler, 'write_lock.go'),
+    [
+      'package handler',
+      '',
+      'import "sync"',
+      '',
+      '// writeMu serializes write commands so that each single-document update is',
+      '// atomic, as MongoDB guarantees (patch applied by the rental project build).',
+      'var writeMu sync.Mutex',
+      '',
+    ].join('\n'),
+  );
+  for (const name of WRITE_COMMANDS) {
+    const file = path.join(handler, `${name}.go`);
+    const text = fs.readFileSync(file, 'utf8');
+    const signature = /^(func \(h \*Handler\) Msg\w+\(connCtx context\.Context, msg \*wire\.OpMsg\) \(\*wire\.OpMsg, error\) \{)$/m;
+    if (!signature.test(text)) throw new Error(`FerretDB source changed: no command handler found in ${name}.go`);
+    fs.writeFileSync(file, text.replace(signature, '$1\n\twriteMu.Lock()\n\tdefer writeMu.Unlock()\n'));
   }
 }
 
