@@ -128,6 +128,8 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     includeStacktraceInErrorResponses: false,
     introspection: !production,
     csrfPrevention: true,
+    // Shutdown is ours (stop() below): readiness first, then drain.
+    stopOnTerminationSignals: false,
     formatError: formatError(logger, production),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.DRAIN_TIMEOUT_MS }),

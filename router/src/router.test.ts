@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@rental/config';
 import { startRouter, type RunningRouter } from './app.js';
@@ -231,6 +232,30 @@ describe('subgraph URLs', () => {
       await Promise.all([plain.stop(), overridden.stop()]);
     }
   });
+
+  it('with SUPERGRAPH_WATCH, a changed supergraph file is picked up; a broken one is ignored', async () => {
+    const path = fx.writeSupergraph({}, 'watched.graphql');
+    const watched = await startRouter(fx.config({ SUPERGRAPH_PATH: path, SUPERGRAPH_WATCH: 'true' }));
+    try {
+      const ok = await gqlRequest(watched.url, '{ widget(id: "w1") { rating } }');
+      expect(ok.body).toEqual({ data: { widget: { rating: 5 } } });
+      fx.writeSupergraph({ ratings: 'http://127.0.0.1:9/graphql' }, 'watched.graphql');
+      const deadline = Date.now() + 8_000;
+      let res = ok;
+      while (Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 300));
+        res = await gqlRequest(watched.url, '{ widget(id: "w1") { rating } }');
+        if (res.body.errors) break;
+      }
+      expect(res.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      writeFileSync(path, 'this is not a supergraph');
+      await new Promise((r) => setTimeout(r, 2_500));
+      const still = await gqlRequest(watched.url, '{ widget(id: "w1") { name } }');
+      expect(still.body).toEqual({ data: { widget: { name: 'Sprocket' } } });
+    } finally {
+      await watched.stop();
+    }
+  }, 20_000);
 
   it('an override naming an unknown subgraph is a config error naming it', async () => {
     await expect(startRouter(fx.config({ SUBGRAPH_URLS: 'widgetz=http://127.0.0.1:1/graphql' }))).rejects.toThrow(

@@ -1,14 +1,12 @@
 /**
  * Runs `stop` once on SIGTERM or SIGINT, then exits: 0 when it finished, 1
- * when it threw or took longer than `graceMs`. A second signal exits at once.
+ * when it threw or took longer than `graceMs`. Repeated signals are ignored
+ * (tsx relays a signal to its child a second time; the grace timer bounds the wait).
  */
 export function onShutdownSignals(stop: () => Promise<void>, log: (msg: string) => void, graceMs = 20_000): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log(`${signal} received again, exiting now`);
-      process.exit(1);
-    }
+    if (stopping) return;
     stopping = true;
     log(`${signal} received: readiness off, draining in-flight requests`);
     const timer = setTimeout(() => {
