@@ -1,8 +1,8 @@
-/** What the stores resolvers get per request: the models, loaders and the outbox relay. */
+/** What the stores resolvers get per request: the models, loaders and the store order writer. */
 import DataLoader from 'dataloader';
-import type { OutboxRelay } from '@rental/events';
 import type { BaseContext } from '@rental/subgraph-server';
 import type { StoreDoc, StoreOrderDoc, StoresModels } from './data/models.js';
+import type { StoreOrderWriter } from './data/order-writer.js';
 import { storesByIds } from './data/stores.js';
 import { ordersByIds, ordersByReservationIds } from './data/store-orders.js';
 
@@ -15,7 +15,8 @@ export interface StoresLoaders {
 export interface StoresContext extends BaseContext {
   models: StoresModels;
   loaders: StoresLoaders;
-  relay: OutboxRelay;
+  /** Every store order write (locked, with its outbox flush). */
+  orders: StoreOrderWriter;
 }
 
 /** Fresh loaders per request: batching within it, no caching across callers. */

@@ -13,7 +13,7 @@ import type { StoresContext } from './context.js';
 import { canSeeStoreOrder, validateCreateStore, type CreateStoreInput, type StoreOrderStatus } from './domain/index.js';
 import type { StoreDoc, StoreOrderDoc } from './data/models.js';
 import { insertStore, listStores } from './data/stores.js';
-import { findOrder, listStoreOrders, markPrepared } from './data/store-orders.js';
+import { listStoreOrders } from './data/store-orders.js';
 
 const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 
@@ -68,15 +68,9 @@ export const resolvers = {
     },
     prepareOrder: async (_: unknown, args: { orderId: string }, ctx: StoresContext) => {
       requireRole(ctx.identity, 'STAFF', 'ADMIN');
-      const order = await findOrder(ctx.models.StoreOrder, args.orderId);
-      if (!order) throw notFound('store order', args.orderId);
-      requireStoreAccess(ctx.identity, order.storeId);
-      const updated = await markPrepared(ctx.models.StoreOrder, order, ctx.requestId);
+      // The order's outbox is flushed before this answers (a failed publish is left to the sweep).
+      const updated = await ctx.orders.prepare(args.orderId, (order) => requireStoreAccess(ctx.identity, order.storeId), ctx.requestId);
       ctx.logger.info({ orderId: updated._id, reservationId: updated.reservationId }, 'store order prepared');
-      // Publish now so consumers hear it at once; on failure the event stays in the outbox for the sweep.
-      await ctx.relay.flush(updated._id, ctx.models.StoreOrder).catch((err: unknown) => {
-        ctx.logger.warn({ err, orderId: updated._id }, 'outbox flush after prepareOrder failed; the sweep will retry');
-      });
       return orderView(updated);
     },
   },

@@ -8,16 +8,16 @@
  * - `RentalStarted` → READY → HANDED_OVER.
  *
  * Each handler is one conditional update (see data/store-orders.ts), so
- * repeats change nothing. After a handler wrote an event it flushes the
- * order's outbox; the relay also sweeps at start-up and every `OUTBOX_SWEEP_MS`,
- * so an event survives a crash between the write and the publish.
+ * repeats change nothing, made under the order's lock (data/order-lock.ts).
+ * After a handler wrote an event it flushes the order's outbox; the writer
+ * also sweeps at start-up and every `OUTBOX_SWEEP_MS`, so an event survives a
+ * crash between the write and the publish.
  * `worker-main.ts` runs it as its own process.
  */
 import { startConsumer, type Consumer, type EventHandlers } from '@rental/events';
 import { createLogger } from '@rental/observability';
 import type { StoresConfig } from './config.js';
 import { openStoresResources, type StoresRunOptions } from './app.js';
-import { cancelFromReservation, createFromConfirmed, handOverFromRental } from './data/store-orders.js';
 import type { StoresModels } from './data/models.js';
 
 export interface RunningStoresWorker {
@@ -29,31 +29,25 @@ export interface RunningStoresWorker {
 export async function startStoresWorker(config: StoresConfig, opts: StoresRunOptions = {}): Promise<RunningStoresWorker> {
   const logger = opts.logger ?? createLogger('stores-worker', config.LOG_LEVEL);
   const res = await openStoresResources(config, opts, logger);
-  const { StoreOrder } = res.models;
-  const flush = async (orderId: string) => {
-    // A failed publish is not a failed job: the event is safe in the outbox and the sweep retries it.
-    await res.relay.flush(orderId, StoreOrder).catch((err: unknown) => logger.warn({ err, orderId }, 'outbox flush failed; the sweep will retry'));
-  };
+  const { orders } = res;
 
   const handlers: EventHandlers = {
     ReservationConfirmed: async (event, { log }) => {
-      const { outcome, orderId } = await createFromConfirmed(StoreOrder, event);
+      const { outcome, orderId } = await orders.onConfirmed(event);
       log.info({ orderId, outcome }, outcome === 'tombstone' ? 'confirm after cancel: order kept CANCELLED' : 'store order from confirmed reservation');
-      if (outcome === 'applied') await flush(orderId);
     },
     ReservationCancelled: async (event, { log }) => {
-      const { outcome, orderId } = await cancelFromReservation(StoreOrder, event);
+      const { outcome, orderId } = await orders.onCancelled(event);
       log.info({ orderId, outcome }, outcome === 'tombstone' ? 'cancel before confirm: tombstone written' : 'store order cancel');
-      if (outcome === 'applied') await flush(orderId);
     },
     RentalStarted: async (event, { log }) => {
-      const { outcome, orderId } = await handOverFromRental(StoreOrder, event);
+      const { outcome, orderId } = await orders.onRentalStarted(event);
       if (outcome === 'skipped') log.warn({ orderId }, 'rental started but the store order was not READY (or already handed over); nothing changed');
       else log.info({ orderId }, 'store order handed over');
     },
   };
 
-  res.relay.start();
+  res.orders.start();
   let consumer: Consumer;
   try {
     consumer = await startConsumer({
