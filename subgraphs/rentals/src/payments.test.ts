@@ -116,6 +116,66 @@ describe('chargePayment', () => {
   });
 });
 
+describe('crash recovery', () => {
+  it('takes over a charge left PROCESSING by a dead process, calling the provider with the same reference', async () => {
+    const input = chargeInput();
+    const longAgo = new Date(Date.now() - 60_000);
+    await t.db.collection('rentals').insertOne({
+      _id: 'rental-of-a-crashed-charge' as never,
+      reservationId: input.reservationId,
+      customerId: input.customerId,
+      storeId: input.storeId,
+      itemId: input.itemId,
+      quantity: input.quantity,
+      status: 'PENDING_PAYMENT',
+      readyForPickup: false,
+      payment: {
+        id: 'p-crashed',
+        status: 'PROCESSING',
+        amount: input.amount,
+        currency: 'EUR',
+        reason: null,
+        provider: 'sandbox',
+        token: 'tok_approve',
+        providerRef: null,
+        providerCalls: 1,
+        attemptStartedAt: longAgo,
+        refundRequested: false,
+      },
+      outbox: {},
+      outboxCount: 0,
+      processedEvents: {},
+    });
+    const res = await charge(input);
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.chargePayment).toMatchObject({ id: 'p-crashed', status: 'PAID' });
+    const doc = await t.db.collection('rentals').findOne({ reservationId: input.reservationId });
+    expect(doc?.payment.providerCalls).toBe(2);
+    expect(doc?.status).toBe('AWAITING_PICKUP');
+  });
+
+  it('answers TRY_LATER to a duplicate while a fresh charge is still PROCESSING elsewhere', async () => {
+    const input = chargeInput();
+    await t.db.collection('rentals').insertOne({
+      _id: 'rental-in-flight' as never,
+      reservationId: input.reservationId,
+      customerId: input.customerId,
+      storeId: input.storeId,
+      itemId: input.itemId,
+      quantity: input.quantity,
+      status: 'PENDING_PAYMENT',
+      readyForPickup: false,
+      payment: { id: 'p-inflight', status: 'PROCESSING', amount: input.amount, currency: 'EUR', provider: 'sandbox', token: 'tok_approve', providerCalls: 1, attemptStartedAt: new Date() },
+      outbox: {},
+      outboxCount: 0,
+      processedEvents: {},
+    });
+    const res = await charge(input);
+    expect(res.errors?.[0]?.extensions?.code).toBe('TRY_LATER');
+    expect(t.provider.chargesFor(input.reservationId)).toBe(0);
+  });
+});
+
 describe('refundPayment', () => {
   it('refunds a paid payment and cancels the rental; again answers the same, refunding once', async () => {
     const input = chargeInput();
