@@ -113,6 +113,7 @@ async function main(): Promise<void> {
         entry: s.entry,
         env: childEnv,
         prefixWidth: width,
+        readyUrl: `http://127.0.0.1:${s.port}/readyz`,
         onSpawn: (pid) => {
           pids.set(s.name, { pid, match: s.entry });
           lock?.update({ children: [...children, ...[...pids].map(([name, p]) => ({ name, ...p }))] });

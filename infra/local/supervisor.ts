@@ -19,6 +19,8 @@ export interface SupervisorOptions {
   prefixWidth?: number;
   /** Called with the new pid after every (re)start. */
   onSpawn?: (pid: number) => void;
+  /** Polled after a restart, to report when the service serves again. */
+  readyUrl?: string;
   /** Backoff bounds, overridable for tests. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -78,13 +80,22 @@ export class Supervisor {
         if (upMs >= (this.opts.healthyAfterMs ?? 30_000)) this.backoffMs = this.opts.minBackoffMs ?? 250;
         const how = signal ? `was killed by ${signal}` : code === 0 ? 'exited (code 0) without being asked to' : `crashed (exit code ${code})`;
         this.say(`${how}; restarting in ${this.backoffMs} ms`);
+        const diedAt = Date.now();
         this.restartTimer = setTimeout(() => {
           this.restarts++;
           this.start();
+          if (this.opts.readyUrl) void this.reportReady(this.opts.readyUrl, diedAt);
         }, this.backoffMs);
         this.backoffMs = Math.min(this.backoffMs * 2, this.opts.maxBackoffMs ?? 5_000);
       });
     });
+  }
+
+  private async reportReady(url: string, since: number): Promise<void> {
+    const pid = this.pid;
+    if (await waitForHttpOk(url, 60_000, () => this.stopping || this.pid !== pid)) {
+      this.say(`serving again ${Date.now() - since} ms after it went down`);
+    }
   }
 
   /** Stops for good: SIGTERM, wait up to `graceMs`, then SIGKILL the process group. */
@@ -112,10 +123,10 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Polls `url` until it answers 200 or `timeoutMs` passes; true when it did. */
-export async function waitForHttpOk(url: string, timeoutMs: number): Promise<boolean> {
+/** Polls `url` until it answers 200 or `timeoutMs` passes (or `giveUp()`); true when it did. */
+export async function waitForHttpOk(url: string, timeoutMs: number, giveUp: () => boolean = () => false): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !giveUp()) {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
       await res.body?.cancel();
