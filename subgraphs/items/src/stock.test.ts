@@ -32,7 +32,7 @@ describe('holdStock / releaseStock', () => {
     expect(failed).toHaveLength(90);
     for (const f of failed) expect(f.errors?.[0]?.extensions?.code).toBe('INSUFFICIENT_STOCK');
     for (const o of ok) expect(o.data?.holdStock.item.stock).toBeGreaterThanOrEqual(0);
-    // Each successful hold saw a distinct remaining stock 9..0: the updates were serialized.
+    // Each successful hold saw a distinct remaining stock 9..0: no update was lost.
     expect(ok.map((o) => o.data!.holdStock.item.stock).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(await t.stockOf(itemId)).toBe(0);
 

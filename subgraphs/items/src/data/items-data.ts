@@ -14,7 +14,6 @@ import {
   type NewItem,
 } from '../domain/index.js';
 import type { HoldDoc, ItemDoc, ItemModel } from './item-model.js';
-import { KeyedSerializer } from './serialize.js';
 
 /** An item as the API shows it (no holds). */
 export interface Item {
@@ -81,8 +80,6 @@ function toHold(reservationId: string, itemId: string, hold: HoldDoc, item?: Ite
 }
 
 export class ItemsData {
-  /** Stock writes to one item run one at a time in this process (see serialize.ts: FerretDB). */
-  private readonly stockWrites = new KeyedSerializer();
 
   constructor(private readonly model: ItemModel) {}
 
@@ -135,7 +132,7 @@ export class ItemsData {
    */
   async holdStock(reservationId: string, itemId: string, quantity: number): Promise<StockHold> {
     if (!isItemId(itemId)) throw notFound('item', itemId);
-    return this.stockWrites.run(itemId.toLowerCase(), () => this.holdOnce(reservationId, itemId, quantity));
+    return this.holdOnce(reservationId, itemId, quantity);
   }
 
   private async holdOnce(reservationId: string, itemId: string, quantity: number): Promise<StockHold> {
@@ -168,7 +165,7 @@ export class ItemsData {
    */
   async releaseStock(reservationId: string, itemId: string): Promise<StockHold | null> {
     if (!isItemId(itemId)) return null;
-    return this.stockWrites.run(itemId.toLowerCase(), () => this.releaseOnce(reservationId, itemId));
+    return this.releaseOnce(reservationId, itemId);
   }
 
   private async releaseOnce(reservationId: string, itemId: string): Promise<StockHold | null> {
