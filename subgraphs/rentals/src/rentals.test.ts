@@ -132,19 +132,21 @@ describe('refund after hand-over', () => {
     expect(rental).toMatchObject({ status: 'ACTIVE', payment: { status: 'PAID' } });
   });
 
-  it('hand-over and refund racing: exactly one wins', async () => {
-    const { reservationId } = await paidRental();
-    await prepareOrder(reservationId);
-    const [s, r] = await Promise.all([
-      t.gql(START, { r: reservationId }, staff),
-      t.gql(REFUND, { r: reservationId }, as.service),
-    ]);
-    const startWon = !s.errors;
-    const refundWon = !r.errors;
-    expect(startWon !== refundWon).toBe(true);
-    const rental = await rentalOf(reservationId);
-    expect(rental?.status).toBe(startWon ? 'ACTIVE' : 'CANCELLED');
-    expect(rental?.payment.status).toBe(startWon ? 'PAID' : 'REFUNDED');
+  it('hand-over and refund racing: exactly one wins, every time', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { reservationId } = await paidRental();
+      await prepareOrder(reservationId);
+      const [s, r] = await Promise.all([
+        t.gql(START, { r: reservationId }, staff),
+        t.gql(REFUND, { r: reservationId }, as.service),
+      ]);
+      const startWon = !s.errors;
+      const refundWon = !r.errors;
+      expect(startWon !== refundWon).toBe(true);
+      const rental = await rentalOf(reservationId);
+      expect(rental?.status).toBe(startWon ? 'ACTIVE' : 'CANCELLED');
+      expect(rental?.payment.status).toBe(startWon ? 'PAID' : 'REFUNDED');
+    }
   });
 });
 
@@ -166,6 +168,18 @@ describe('returnRental', () => {
     const again = await t.gql(RETURN, { id: rental.id }, staff);
     expect(again.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
     expect(again.errors?.[0]?.message).toMatch(/already returned/);
+  });
+
+  it('concurrent returns: one succeeds, one RentalReturned event', async () => {
+    const { reservationId, rental } = await paidRental();
+    await prepareOrder(reservationId);
+    await t.gql(START, { r: reservationId }, staff);
+    const results = await Promise.all(Array.from({ length: 6 }, () => t.gql(RETURN, { id: rental.id }, staff)));
+    expect(results.filter((r) => !r.errors)).toHaveLength(1);
+    expect(results.filter((r) => r.errors?.[0]?.extensions?.code === 'INVALID_STATE')).toHaveLength(5);
+    await eventually(async () => (await t.db.collection('rentals').findOne({ _id: rental.id as never }))?.outboxCount === 0);
+    const events = (await jobsIn('reservations')).filter((e) => e.type === 'RentalReturned' && e.correlationId === reservationId);
+    expect(events).toHaveLength(1);
   });
 
   it('refuses a rental that has not started', async () => {

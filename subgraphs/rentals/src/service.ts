@@ -31,7 +31,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { badInput, DomainError, invalidState, notFound } from '@rental/errors';
-import { createEvent, type OutboxRelay } from '@rental/events';
+import { createEvent } from '@rental/events';
 import type { Logger } from '@rental/observability';
 import {
   CURRENCY,
@@ -45,7 +45,7 @@ import {
   validateAmount,
   validateQuantity,
 } from './domain/index.js';
-import type { ChargeOutcome, RentalDoc, RentalsData } from './data/index.js';
+import type { ChargeOutcome, RentalDoc, RentalOutbox, RentalsData } from './data/index.js';
 import { ProviderTimeoutError, callWithTimeout, type PaymentProvider } from './payments/index.js';
 
 export interface ChargeInput {
@@ -63,8 +63,8 @@ export interface RentalsServiceOptions {
   provider: PaymentProvider;
   /** `PAYMENT_PROVIDER_TIMEOUT_MS`. */
   providerTimeoutMs: number;
-  /** Publishes the outbox right after a write; absent in processes that do not publish. */
-  relay?: OutboxRelay;
+  /** Publishes the outbox right after a write. */
+  outbox?: RentalOutbox;
   logger: Logger;
   /** How often a duplicate charge re-reads the record while it is PROCESSING. */
   pollMs?: number;
@@ -84,7 +84,7 @@ export class RentalsService {
   private readonly data: RentalsData;
   private readonly provider: PaymentProvider;
   private readonly timeoutMs: number;
-  private readonly relay: OutboxRelay | undefined;
+  private readonly outbox: RentalOutbox | undefined;
   private readonly log: Logger;
   private readonly pollMs: number;
 
@@ -92,7 +92,7 @@ export class RentalsService {
     this.data = options.data;
     this.provider = options.provider;
     this.timeoutMs = options.providerTimeoutMs;
-    this.relay = options.relay;
+    this.outbox = options.outbox;
     this.log = options.logger;
     this.pollMs = options.pollMs ?? 20;
   }
@@ -145,7 +145,7 @@ export class RentalsService {
         outcome = { status: 'FAILED', reason: PROVIDER_ERROR_REASON, providerRef: null };
       }
     }
-    const settled = await this.data.settleCharge(doc._id, payment.attemptStartedAt, outcome);
+    const settled = await this.data.settleCharge(doc, payment.attemptStartedAt, outcome);
     if (!settled) {
       // Our lease was taken over (we were slower than the stale limit): answer theirs.
       const current = await this.data.findById(doc._id);
@@ -172,7 +172,7 @@ export class RentalsService {
       if (isFinal(doc.payment.status)) return doc;
       const age = Date.now() - new Date(doc.payment.attemptStartedAt).getTime();
       if (age > staleProcessingMs(this.timeoutMs)) {
-        const claimed = await this.data.claimStaleCharge(doc._id, doc.payment.attemptStartedAt);
+        const claimed = await this.data.claimStaleCharge(doc, doc.payment.attemptStartedAt);
         if (claimed) {
           this.log.warn({ reservationId: doc.reservationId }, 'taking over a stale charge');
           return this.runCharge(claimed);
@@ -203,7 +203,7 @@ export class RentalsService {
       if (!doc) return null;
       const { payment } = doc;
       if (payment.status === 'PROCESSING') {
-        const marked = await this.data.requestRefundWhileProcessing(doc._id);
+        const marked = await this.data.requestRefundWhileProcessing(doc);
         // The charger refunds as soon as it settles; wait for its answer (or take a stale one over).
         if (marked) await this.awaitFinalCharge(marked);
         continue;
@@ -213,11 +213,11 @@ export class RentalsService {
 
       let leased: RentalDoc | null;
       if (doc.status === 'AWAITING_PICKUP') {
-        leased = await this.data.cancelForRefund(doc._id);
+        leased = await this.data.cancelForRefund(doc);
       } else {
         // CANCELLED + PAID: another caller is refunding, or died doing it.
         const since = payment.refundAttemptAt ? new Date(payment.refundAttemptAt).getTime() : 0;
-        leased = Date.now() - since > staleProcessingMs(this.timeoutMs) ? await this.data.claimStaleRefund(doc._id, payment.refundAttemptAt) : null;
+        leased = Date.now() - since > staleProcessingMs(this.timeoutMs) ? await this.data.claimStaleRefund(doc, payment.refundAttemptAt) : null;
         if (!leased) {
           if (Date.now() > deadline) {
             throw new DomainError('TRY_LATER', `refund for reservation ${reservationId} is in progress`, { retryAfterSeconds: 1 });
@@ -249,7 +249,7 @@ export class RentalsService {
       this.log.error({ err, reservationId }, 'refund failed at the provider');
       throw new DomainError('SERVICE_UNAVAILABLE', 'payment provider did not confirm the refund; try again', { retryAfterSeconds: 1 });
     }
-    const refunded = await this.data.markRefunded(doc._id, answer.providerRef);
+    const refunded = await this.data.markRefunded(doc, answer.providerRef);
     if (refunded) {
       this.log.info({ reservationId, rentalId: doc._id, amount: payment.amount }, 'payment refunded');
       return refunded;
@@ -270,13 +270,13 @@ export class RentalsService {
     const refusal = startRefusal({ state: doc.status, readyForPickup: doc.readyForPickup, paymentStatus: doc.payment.status });
     if (refusal) throw invalidState(refusal);
     const event = createEvent('RentalStarted', { rentalId: doc._id, reservationId }, requestId ? { requestId } : {});
-    const started = await this.data.start(doc._id, event);
+    const started = await this.data.start(doc, event);
     if (!started) {
       const now = await this.data.findById(doc._id);
       const why = now && startRefusal({ state: now.status, readyForPickup: now.readyForPickup, paymentStatus: now.payment.status });
       throw invalidState(why ?? 'rental changed meanwhile; try again');
     }
-    this.relay?.flushSoon(started._id);
+    this.outbox?.flushSoon(started);
     this.log.info({ reservationId, rentalId: started._id }, 'rental started');
     return started;
   }
@@ -292,12 +292,12 @@ export class RentalsService {
       { rentalId, reservationId: doc.reservationId, itemId: doc.itemId, quantity: doc.quantity },
       requestId ? { requestId } : {},
     );
-    const returned = await this.data.markReturned(rentalId, event);
+    const returned = await this.data.markReturned(doc, event);
     if (!returned) {
       const now = await this.data.findById(rentalId);
       throw invalidState(refusalMessage(now?.status ?? doc.status, 'return'));
     }
-    this.relay?.flushSoon(returned._id);
+    this.outbox?.flushSoon(returned);
     this.log.info({ reservationId: doc.reservationId, rentalId }, 'rental returned');
     return returned;
   }
