@@ -4,7 +4,6 @@
  * write, at start-up and every `OUTBOX_SWEEP_MS`). The event consumer runs in
  * a separate process (`worker.ts`).
  */
-import { Redis } from 'ioredis';
 import { connectDatabase, databaseName, isDatabaseUp } from '@rental/db';
 import { EventBus, OutboxRelay } from '@rental/events';
 import { createLogger, type Logger } from '@rental/observability';
@@ -12,7 +11,6 @@ import { startSubgraph } from '@rental/subgraph-server';
 import type { StoresConfig } from './config.js';
 import { createLoaders, type StoresContext } from './context.js';
 import { ensureIndexes, storesModels, type StoresModels } from './data/models.js';
-import { OrderLocks } from './data/order-lock.js';
 import { StoreOrderWriter } from './data/order-writer.js';
 import { resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
@@ -35,31 +33,17 @@ export interface RunningStores {
 
 /**
  * Shared by the API and the worker: database, models with indexes, event bus,
- * outbox relay, per-order locks (Redis) and the store order writer. The
- * writer's sweep is started by the caller.
+ * outbox relay and the store order writer. The caller starts the sweep.
  */
 export async function openStoresResources(config: StoresConfig, opts: StoresRunOptions, logger: Logger) {
   const prefix = opts.queuePrefix ?? config.QUEUE_PREFIX;
   const conn = await connectDatabase(config.MONGODB_URI, databaseName('stores', opts.dbPrefix));
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-  redis.on('error', (err) => logger.warn({ err }, 'stores: redis connection error'));
-  const closeBase = async () => {
-    await redis.quit().catch(() => redis.disconnect());
-    await conn.close();
-  };
   try {
     const models = storesModels(conn);
     await ensureIndexes(models);
     const bus = new EventBus({ redisUrl: config.REDIS_URL, prefix, logger });
-    // The relay's own sweep is not started: StoreOrderWriter sweeps under the per-order lock.
     const relay = new OutboxRelay({ models: [models.StoreOrder], bus, logger, sweepMs: config.OUTBOX_SWEEP_MS });
-    const orders = new StoreOrderWriter({
-      StoreOrder: models.StoreOrder,
-      locks: new OrderLocks(redis, { prefix }),
-      relay,
-      logger,
-      sweepMs: config.OUTBOX_SWEEP_MS,
-    });
+    const orders = new StoreOrderWriter({ StoreOrder: models.StoreOrder, relay, logger });
     return {
       conn,
       models,
@@ -67,13 +51,12 @@ export async function openStoresResources(config: StoresConfig, opts: StoresRunO
       orders,
       async close() {
         await orders.stop();
-        await relay.stop();
         await bus.close();
-        await closeBase();
+        await conn.close();
       },
     };
   } catch (err) {
-    await closeBase().catch(() => undefined);
+    await conn.close().catch(() => undefined);
     throw err;
   }
 }

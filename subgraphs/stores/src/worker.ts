@@ -8,10 +8,10 @@
  * - `RentalStarted` → READY → HANDED_OVER.
  *
  * Each handler is one conditional update (see data/store-orders.ts), so
- * repeats change nothing, made under the order's lock (data/order-lock.ts).
- * After a handler wrote an event it flushes the order's outbox; the writer
- * also sweeps at start-up and every `OUTBOX_SWEEP_MS`, so an event survives a
- * crash between the write and the publish.
+ * repeats change nothing. After a handler wrote an event it flushes the
+ * order's outbox; the relay also sweeps at start-up and every
+ * `OUTBOX_SWEEP_MS`, so an event survives a crash between the write and the
+ * publish.
  * `worker-main.ts` runs it as its own process.
  */
 import { startConsumer, type Consumer, type EventHandlers } from '@rental/events';
