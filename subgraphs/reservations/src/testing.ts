@@ -237,3 +237,77 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** What a {@link FaultProxy} does with an operation. */
+export type FaultRule =
+  | 'pass'
+  /** Answer HTTP 503 without forwarding. */
+  | 'fail'
+  /** Forward it (the effect happens), then never answer: a timeout after the fact. */
+  | 'forward-then-hang';
+
+export interface FaultProxy {
+  url: string;
+  /** Rule per GraphQL operationName; unlisted operations pass. */
+  rules: Map<string, FaultRule>;
+  /** Requests seen per operation name. */
+  seen: Map<string, number>;
+  stop(): Promise<void>;
+}
+
+/** An HTTP proxy in front of a subgraph that injects failures per operation. */
+export async function startFaultProxy(targetUrl: () => string): Promise<FaultProxy> {
+  const { createServer } = await import('node:http');
+  const rules = new Map<string, FaultRule>();
+  const seen = new Map<string, number>();
+  const hanging = new Set<import('node:http').ServerResponse>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        let operation = '';
+        try {
+          operation = (JSON.parse(body) as { operationName?: string }).operationName ?? '';
+        } catch {
+          // not JSON: just forward
+        }
+        seen.set(operation, (seen.get(operation) ?? 0) + 1);
+        const rule = rules.get(operation) ?? 'pass';
+        if (rule === 'fail') {
+          res.writeHead(503, { 'content-type': 'text/plain' }).end('unavailable');
+          return;
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) {
+          if (typeof v === 'string' && k !== 'host' && k !== 'content-length' && k !== 'connection') headers[k] = v;
+        }
+        try {
+          const upstream = await fetch(targetUrl(), { method: 'POST', headers, body });
+          const text = await upstream.text();
+          if (rule === 'forward-then-hang') {
+            hanging.add(res);
+            res.on('close', () => hanging.delete(res));
+            return;
+          }
+          res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(text);
+        } catch {
+          res.writeHead(502).end('bad gateway');
+        }
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    rules,
+    seen,
+    async stop() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
