@@ -23,11 +23,14 @@ let mongo: MongoServer | undefined;
 let redis: RedisServer | undefined;
 const supervisors: Supervisor[] = [];
 let stopping: Promise<void> | undefined;
+/** The servers being started; a stop waits for it so nothing is left running. */
+let startingServers: Promise<unknown> | undefined;
 
 /** Stops services, then Redis and MongoDB (if we started them), then frees the lock. */
 function shutdown(exitCode: number): Promise<void> {
   stopping ??= (async () => {
     say('stopping…');
+    await Promise.race([startingServers?.catch(() => {}), sleep(40_000)]);
     await Promise.all([...supervisors].reverse().map((s) => s.stop(15_000)));
     await Promise.all([redis?.stop(), mongo?.stop()]);
     lock?.release();
@@ -83,10 +86,14 @@ async function main(): Promise<void> {
 
   // Only the URIs from .env / the environment count as external servers.
   for (const key of ['MONGODB_URI', 'REDIS_URL'] as const) if (env[key]) process.env[key] = env[key];
-  mongo = await startMongo({ dataDir: dataPath('mongo'), log: say });
-  say(`MongoDB: ${mongo.kind} at ${mongo.uri} (${mongo.reason})`);
-  redis = await startRedis({ dataDir: dataPath('redis'), log: say });
-  say(`Redis: ${redis.kind} at ${redis.url}`);
+  startingServers = (async () => {
+    mongo = await startMongo({ dataDir: dataPath('mongo'), log: say });
+    say(`MongoDB: ${mongo.kind} at ${mongo.uri} (${mongo.reason})`);
+    redis = await startRedis({ dataDir: dataPath('redis'), log: say });
+    say(`Redis: ${redis.kind} at ${redis.url}`);
+  })();
+  await startingServers;
+  if (stopping || !mongo || !redis) return;
 
   const children: NonNullable<LockInfo['children']> = [];
   if (mongo.pid) children.push({ name: mongo.kind, pid: mongo.pid, match: dataPath('mongo') });
