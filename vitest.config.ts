@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -5,16 +7,31 @@ import { defineConfig } from 'vitest/config';
  * reuses, via MONGODB_URI / REDIS_URL) the real MongoDB-compatible and Redis
  * servers once; each test file isolates itself with its own database names
  * and queue prefix.
+ *
+ * Projects are found, not listed: every workspace folder plus the folders of
+ * repository-level tests. A workspace project is named after its package
+ * (`@rental/items`), so `npm test -w @rental/items` can select it.
  */
+const workspaceDirs = ['packages', 'subgraphs'].flatMap((root) =>
+  existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${root}/${d.name}`) : [],
+);
+const dirs = [...workspaceDirs, 'router', 'web', 'bench', 'schema', 'infra', 'test'].filter((dir) => existsSync(dir));
+
+function projectName(dir: string): string {
+  const manifest = join(dir, 'package.json');
+  if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { name: string }).name;
+  return dir;
+}
+
 export default defineConfig({
   test: {
     globalSetup: ['./infra/local/test-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     maxWorkers: 2,
-    projects: ['packages/*', 'subgraphs/*', 'router', 'schema', 'infra', 'test'].map((dir) => ({
+    projects: dirs.map((dir) => ({
       extends: true as const,
-      test: { name: dir.includes('*') ? undefined : dir, include: [`${dir}/**/*.test.ts`], exclude: ['**/node_modules/**'] },
+      test: { name: projectName(dir), include: [`${dir}/**/*.test.ts`], exclude: ['**/node_modules/**'] },
     })),
   },
 });
