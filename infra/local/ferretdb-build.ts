@@ -88,6 +88,11 @@ export async function ensureFerretDb(log: (line: string) => void = () => {}): Pr
   } finally {
     // The module cache is read-only; the copy was made writable so it can be removed.
     fs.rmSync(work, { recursive: true, force: true });
+    try {
+      fs.rmdirSync(path.dirname(work)); // `.data/build`, unless another build is using it
+    } catch {
+      // not empty: a concurrent build
+    }
   }
 }
 
