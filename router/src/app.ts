@@ -2,9 +2,8 @@
  * The router: Apollo Server running `@apollo/gateway` over the supergraph
  * file, on an Express app with `/graphql`, `/healthz`, `/readyz`, `/metrics`.
  *
- * The HTTP server is a plain `node:http` server returned to the caller, so a
- * WebSocket server (graphql-ws) can later be attached on the same `/graphql`
- * path through its `upgrade` event without changing anything here.
+ * Subscriptions run over graphql-ws on the same `/graphql` path (a WebSocket
+ * server on the same `node:http` server; see subscriptions/server.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +23,9 @@ import { RouterHealth } from './health.js';
 import { authenticate, requestIdFrom, type RouterContext } from './identity.js';
 import { SERVICE, errorCounter, metrics, requestCounter, requestDuration } from './metrics.js';
 import { checkOverrides, readSupergraph, supergraphHook, type SubgraphEndpoint } from './supergraph.js';
+import { sandboxWithSubscriptions } from './sandbox.js';
+import { SubscriptionPlanner } from './subscriptions/planner.js';
+import { startSubscriptionServer, type SubscriptionServer } from './subscriptions/server.js';
 
 export interface RunningRouter {
   /** `http://host:port/graphql` */
@@ -34,6 +36,8 @@ export interface RunningRouter {
   health: RouterHealth;
   /** The subgraphs served and the URLs the router calls them at. */
   subgraphs: SubgraphEndpoint[];
+  /** graphql-ws on `/graphql` (open connections; closing them is part of `stop()`). */
+  subscriptions: SubscriptionServer;
   /** Authenticates an `Authorization` header value (for other transports, e.g. WebSocket). */
   authenticate(authorization: string | undefined): Promise<Identity>;
   /** Readiness fails, in-flight requests finish (up to DRAIN_TIMEOUT_MS), then everything closes. */
@@ -92,6 +96,13 @@ function metricsPlugin(): ApolloServerPlugin<RouterContext> {
   };
 }
 
+/** `100kb`/`1mb`/`512b` → bytes (the syntax BODY_LIMIT is checked against). */
+function bytes(limit: string): number {
+  const m = /^(\d+)(b|kb|mb)$/i.exec(limit);
+  const unit = m?.[2]?.toLowerCase();
+  return Number(m?.[1] ?? 1) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+}
+
 /** Starts the router and resolves once the gateway has loaded and the server listens. */
 export async function startRouter(config: RouterConfig, options: RouterOptions = {}): Promise<RunningRouter> {
   const logger = options.logger ?? createLogger(SERVICE, config.LOG_LEVEL);
@@ -106,6 +117,9 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
       : config.NODE_ENV === 'development';
 
   const signer = new InternalIdentitySigner(config.INTERNAL_JWT_SECRET, 'router');
+  // The gateway's fetches and the subscription executor's go through the same data sources.
+  const buildService = ({ name, url }: { name: string; url?: string }) =>
+    new IdentityDataSource(name, config.SUBGRAPH_URLS[name] ?? url ?? '', signer, logger);
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphHook({
       path: config.SUPERGRAPH_PATH,
@@ -114,7 +128,16 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
       watch,
       logger,
     }),
-    buildService: ({ name, url }) => new IdentityDataSource(name, config.SUBGRAPH_URLS[name] ?? url ?? '', signer, logger),
+    buildService,
+  });
+  // Subscriptions plan against whatever supergraph the gateway has loaded.
+  const planner = new SubscriptionPlanner(config.SUBGRAPH_URLS, buildService);
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    try {
+      planner.update(coreSupergraphSdl);
+    } catch (err) {
+      logger.error({ err }, 'subscription planner could not load the supergraph; keeping the previous one');
+    }
   });
 
   const app = express();
@@ -135,7 +158,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.DRAIN_TIMEOUT_MS }),
       production
         ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+        : sandboxWithSubscriptions(ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })),
       metricsPlugin(),
     ],
   });
@@ -208,6 +231,19 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     res.status(500).json(graphqlErrorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
   });
 
+  const subscriptions = startSubscriptionServer({
+    httpServer,
+    planner,
+    apollo,
+    authenticate: (authorization) => authenticate(authorization, tokenOptions),
+    signer,
+    logger,
+    production,
+    maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    keepAliveMs: config.WS_KEEPALIVE_MS,
+    maxPayload: bytes(config.BODY_LIMIT),
+  });
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.ROUTER_PORT, config.HOST, () => {
@@ -227,11 +263,14 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     gateway,
     health,
     subgraphs,
+    subscriptions,
     authenticate: (authorization) => authenticate(authorization, tokenOptions),
     stop() {
       stopped ??= (async () => {
         health.draining = true;
         if (config.SHUTDOWN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
+        // WebSockets first (1012: clients reconnect elsewhere); the HTTP drain would otherwise wait on them.
+        await subscriptions.close();
         // Closes the listener, waits for in-flight requests, then stops the gateway.
         await apollo.stop();
         health.close();

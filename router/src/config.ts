@@ -59,6 +59,10 @@ export const routerShape = {
   SHUTDOWN_DELAY_MS: env.int(0, 0, 60_000),
   /** On shutdown: how long in-flight requests may take to finish. */
   DRAIN_TIMEOUT_MS: env.int(10_000, 0, 120_000),
+  /** Open subscriptions one WebSocket connection may hold; the next one gets an error. */
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: env.int(20, 1, 10_000),
+  /** WebSocket keep-alive: a ws ping this often; a peer that has not answered by the next one is dropped. 0: off. */
+  WS_KEEPALIVE_MS: env.int(12_000, 0, 600_000),
 };
 
 export type RouterConfig = z.infer<z.ZodObject<typeof routerShape>>;

@@ -39,3 +39,11 @@ export const subgraphFetchDuration = histogram(
   'Latency of router fetches to subgraphs, by subgraph and outcome (ok or error)',
   ['subgraph', 'outcome'] as const,
 );
+
+/** Subscriptions currently open through the router (all connections). */
+export const subscriptionsOpen = ((): prom.Gauge<'service'> => {
+  const name = 'graphql_subscriptions_open';
+  const existing = metrics.getSingleMetric(name);
+  if (existing) return existing as prom.Gauge<'service'>;
+  return new prom.Gauge({ name, help: 'GraphQL subscriptions open, by service', labelNames: ['service'] as const, registers: [metrics] });
+})();

@@ -1,0 +1,217 @@
+/**
+ * Turns an operation sent over the WebSocket into something the router can
+ * run, against the supergraph the gateway currently serves.
+ *
+ * - Parse, validate against the API schema (so `@inaccessible` fields and
+ *   unknown fields are refused exactly as over HTTP), coerce the variables.
+ * - A subscription is planned by the federation query planner, which plans it
+ *   as `Subscription { primary: Fetch(owning subgraph), rest }`: the primary
+ *   is opened on the owning subgraph (upstream.ts), the rest runs per event
+ *   (executor.ts). Plans are cached per (operation text, operation name).
+ * - Queries and mutations are left to Apollo Server (server.ts).
+ *
+ * The planner is rebuilt whenever the gateway loads a supergraph (start-up
+ * and, in development, each change of the file), so subscriptions always
+ * plan against what HTTP operations see. Subscriptions already open keep the
+ * plan and subgraph connection they started with.
+ */
+import {
+  GraphQLError,
+  getOperationAST,
+  getVariableValues,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
+import { buildOperationContext, type GraphQLDataSource, type ServiceEndpointDefinition } from '@apollo/gateway';
+import type { RouterContext } from '../identity.js';
+import { subgraphsOf } from '../supergraph.js';
+
+type OperationContext = ReturnType<typeof buildOperationContext>;
+
+/** What a graphql-ws `subscribe` message carries. */
+export interface OperationRequest {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/** One supergraph version: everything needed to plan and execute against it. */
+export interface SupergraphState {
+  /** The supergraph as graphql-js (what `executeQueryPlan` resolves against). */
+  supergraphSchema: GraphQLSchema;
+  /** The public schema (federation-internals form, for the executor). */
+  apiSchema: Schema;
+  /** The public schema (graphql-js form, for validation). */
+  apiGraphQLSchema: GraphQLSchema;
+  /** Data sources for the fetches of each event's rest, by subgraph name. */
+  services: Record<string, GraphQLDataSource<RouterContext>>;
+  /** The WebSocket URL of each subgraph (its http URL with a ws scheme). */
+  wsUrls: Record<string, string>;
+}
+
+/** A validated subscription with its plan; the variables are checked ones. */
+export interface PreparedSubscription {
+  kind: 'subscription';
+  state: SupergraphState;
+  document: DocumentNode;
+  operationName: string | undefined;
+  /** Display name for logs and metrics. */
+  name: string;
+  operationContext: OperationContext;
+  primary: FetchNode;
+  rest: PlanNode | undefined;
+  /** The variables as the client sent them (forwarded unchanged). */
+  variables: Record<string, unknown>;
+}
+
+/** A validated query or mutation (run by Apollo Server). */
+export interface PreparedOperation {
+  kind: 'operation';
+  request: OperationRequest;
+  document: DocumentNode;
+  operationName: string | undefined;
+}
+
+export type Prepared = PreparedSubscription | PreparedOperation;
+
+interface CachedPlan {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  operationContext: OperationContext;
+  primary?: FetchNode;
+  rest?: PlanNode;
+}
+
+const PLAN_CACHE_SIZE = 500;
+
+function codedError(message: string, code: string, original?: GraphQLError): GraphQLError {
+  return new GraphQLError(message, {
+    ...(original ? { nodes: original.nodes, source: original.source, positions: original.positions } : {}),
+    extensions: { ...(original?.extensions ?? {}), code },
+  });
+}
+
+/**
+ * Plans subscriptions against the current supergraph. `update()` swaps the
+ * supergraph (and clears the plan cache); `prepare()` validates and plans.
+ */
+export class SubscriptionPlanner {
+  private current:
+    | { state: SupergraphState; planner: QueryPlanner; cache: Map<string, CachedPlan> }
+    | undefined;
+
+  constructor(
+    private readonly overrides: Record<string, string>,
+    private readonly buildService: (def: ServiceEndpointDefinition) => GraphQLDataSource<RouterContext>,
+  ) {}
+
+  /** Loads a supergraph (called by the gateway on every load or update). */
+  update(supergraphSdl: string): void {
+    const supergraph = Supergraph.build(supergraphSdl);
+    const apiSchema = supergraph.apiSchema();
+    const services: SupergraphState['services'] = {};
+    const wsUrls: SupergraphState['wsUrls'] = {};
+    for (const { name, url } of subgraphsOf(supergraphSdl)) {
+      const httpUrl = this.overrides[name] ?? url;
+      services[name] = this.buildService({ name, url: httpUrl });
+      wsUrls[name] = httpUrl.replace(/^http/i, 'ws');
+    }
+    this.current = {
+      state: {
+        supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
+        apiSchema,
+        apiGraphQLSchema: apiSchema.toGraphQLJSSchema(),
+        services,
+        wsUrls,
+      },
+      planner: new QueryPlanner(supergraph),
+      cache: new Map(),
+    };
+  }
+
+  /** The public schema currently served (undefined before the first load). */
+  get apiGraphQLSchema(): GraphQLSchema | undefined {
+    return this.current?.state.apiGraphQLSchema;
+  }
+
+  /**
+   * Validates an operation and, for a subscription, plans it. Returns the
+   * errors to send for that operation id instead (never throws for bad input):
+   * GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED (the router's error
+   * formatting re-codes bad inline input values as BAD_USER_INPUT, as over
+   * HTTP), BAD_USER_INPUT for variables.
+   */
+  prepare(request: OperationRequest): Prepared | GraphQLError[] {
+    const current = this.current;
+    if (!current) return [codedError('The supergraph is not loaded yet', 'SERVICE_UNAVAILABLE')];
+    if (typeof request.query !== 'string' || request.query.trim() === '') {
+      return [codedError('The operation has no query', 'BAD_REQUEST')];
+    }
+    const operationName = request.operationName ?? undefined;
+    const key = `${operationName ?? ''}\u0000${request.query}`;
+    let cached = current.cache.get(key);
+    if (!cached) {
+      const built = this.build(current.state, current.planner, request.query, operationName);
+      if (Array.isArray(built)) return built;
+      cached = built;
+      if (current.cache.size >= PLAN_CACHE_SIZE) current.cache.delete(current.cache.keys().next().value as string);
+      current.cache.set(key, cached);
+    }
+    if (cached.operation.operation !== 'subscription' || !cached.primary) return { kind: 'operation', request, document: cached.document, operationName };
+
+    const variables = request.variables ?? {};
+    const coerced = getVariableValues(current.state.apiGraphQLSchema, cached.operation.variableDefinitions ?? [], variables, {
+      maxErrors: 50,
+    });
+    if (coerced.errors) return coerced.errors.map((e) => codedError(e.message, 'BAD_USER_INPUT', e));
+    return {
+      kind: 'subscription',
+      state: current.state,
+      document: cached.document,
+      operationName,
+      name: operationName ?? cached.operation.name?.value ?? 'anonymous',
+      operationContext: cached.operationContext,
+      primary: cached.primary,
+      rest: cached.rest,
+      variables,
+    };
+  }
+
+  private build(
+    state: SupergraphState,
+    planner: QueryPlanner,
+    query: string,
+    operationName: string | undefined,
+  ): CachedPlan | GraphQLError[] {
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (err) {
+      const e = err as GraphQLError;
+      return [codedError(e.message, 'GRAPHQL_PARSE_FAILED', e)];
+    }
+    const invalid = validate(state.apiGraphQLSchema, document);
+    if (invalid.length > 0) return invalid.map((e) => codedError(e.message, 'GRAPHQL_VALIDATION_FAILED', e));
+    const operation = getOperationAST(document, operationName);
+    if (!operation) {
+      const message = operationName ? `Unknown operation named "${operationName}"` : 'Must provide operation name if query contains multiple operations';
+      return [codedError(message, 'GRAPHQL_VALIDATION_FAILED')];
+    }
+    const operationContext = buildOperationContext({ schema: state.apiGraphQLSchema, operationDocument: document, operationName });
+    if (operation.operation !== 'subscription') return { document, operation, operationContext };
+    try {
+      const plan = planner.buildQueryPlan(operationFromDocument(state.apiSchema, document, { operationName }));
+      if (plan.node?.kind !== 'Subscription') {
+        return [codedError('This subscription cannot be planned on the current supergraph', 'GRAPHQL_VALIDATION_FAILED')];
+      }
+      return { document, operation, operationContext, primary: plan.node.primary, rest: plan.node.rest };
+    } catch (err) {
+      return [codedError((err as Error).message, 'GRAPHQL_VALIDATION_FAILED')];
+    }
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * Subscriptions over graphql-ws (subprotocol `graphql-transport-ws`) on the
+ * same `/graphql` path as HTTP: a `ws` WebSocketServer on the router's HTTP
+ * server, driven by graphql-ws's own protocol implementation (`useServer`).
+ *
+ * Per connection:
+ * - `connection_init`: the payload's `authorization` (or `Authorization`)
+ *   is `Bearer <jwt>`, checked like the HTTP header; for non-browser clients
+ *   the upgrade request's `Authorization` header is accepted too. No token:
+ *   ANONYMOUS (subgraphs decide what that may see). A bad token: the socket
+ *   is closed with 4403 and the reason (e.g. "token expired"). `requestId`
+ *   in the payload (or the `x-request-id` header) names the connection in
+ *   logs and subgraph calls.
+ * - Protocol errors are graphql-ws's, and close only that socket: invalid
+ *   JSON or an unknown message type 4400, `subscribe` before the
+ *   acknowledgement 4401, a second `connection_init` 4429, a reused
+ *   operation id 4409, no `connection_init` within 3 s 4408.
+ * - Keep-alive: a ws ping every `WS_KEEPALIVE_MS`; a peer that has not
+ *   answered by the next ping is terminated.
+ * - Per operation, bad input never closes the socket: parse, validation and
+ *   variable errors, an operation beyond `MAX_SUBSCRIPTIONS_PER_CONNECTION`
+ *   (code TOO_MANY_SUBSCRIPTIONS) and a subgraph's refusal come back as an
+ *   `error` message for that id; the other operations carry on.
+ * - Queries and mutations sent over the socket run through Apollo Server
+ *   (`executeOperation`, the same pipeline, plugins and error formatting as
+ *   HTTP) and answer one `next` then `complete`.
+ * - Shutdown: every socket is closed with 1012 "Service Restart" (clients
+ *   reconnect and re-subscribe) and the upstream sockets are closed.
+ *
+ * Errors leave through the router's `formatError`, as over HTTP.
+ */
+import type http from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { ExecutionArgs, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
+import { GraphQLError as GraphQLErrorClass } from 'graphql';
+import type { ApolloServer } from '@apollo/server';
+import { AuthError, type Identity, type InternalIdentitySigner } from '@rental/auth';
+import type { Logger } from '@rental/observability';
+import { formatError } from '../errors.js';
+import { requestIdFrom, type RouterContext } from '../identity.js';
+import { SERVICE, errorCounter, requestCounter, subscriptionsOpen } from '../metrics.js';
+import { Channel } from './channel.js';
+import { executeEvent } from './executor.js';
+import type { PreparedOperation, PreparedSubscription, SubscriptionPlanner } from './planner.js';
+import { UpstreamErrors, UpstreamPool } from './upstream.js';
+
+/** Close code sent to every client on shutdown (RFC 6455 "Service Restart": reconnect). */
+export const SERVICE_RESTART = 1012;
+
+export interface SubscriptionServerOptions {
+  httpServer: http.Server;
+  planner: SubscriptionPlanner;
+  apollo: ApolloServer<RouterContext>;
+  authenticate(authorization: string | undefined): Promise<Identity>;
+  signer: InternalIdentitySigner;
+  logger: Logger;
+  production: boolean;
+  maxSubscriptionsPerConnection: number;
+  keepAliveMs: number;
+  /** Largest WebSocket message accepted, in bytes. */
+  maxPayload: number;
+}
+
+export interface SubscriptionServer {
+  /** Open WebSocket connections. */
+  connections(): number;
+  /** Closes every socket with 1012 and the upstream ones; stops accepting new sockets. */
+  close(): Promise<void>;
+}
+
+/** One client connection, after `connection_init` was accepted. */
+interface Connection {
+  identity: Identity;
+  requestId: string;
+  upstream: UpstreamPool;
+  /** Ids of this connection's open subscriptions (the limit and the gauge count these). */
+  active: Set<string>;
+}
+
+/** Handed from `onSubscribe` to `subscribe`/`execute` as the context value. */
+interface OperationContext {
+  id: string;
+  connection: Connection;
+  prepared: PreparedSubscription | PreparedOperation;
+}
+
+type Extra = { connection?: Connection };
+
+function release(connection: Connection, id: string): void {
+  if (connection.active.delete(id)) subscriptionsOpen.dec({ service: SERVICE });
+}
+
+function stringParam(value: unknown): string | undefined | false {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : false;
+}
+
+/** Attaches graphql-ws to the router's HTTP server on `/graphql`. */
+export function startSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
+  const { planner, logger } = opts;
+  const format = formatError(logger, opts.production);
+  const wss = new WebSocketServer({ server: opts.httpServer, path: '/graphql', maxPayload: opts.maxPayload });
+
+  const formatOne = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError => {
+    const formatted =
+      typeof (error as GraphQLError).toJSON === 'function' ? (error as GraphQLError).toJSON() : (error as GraphQLFormattedError);
+    const result = format(formatted, error);
+    errorCounter.inc({ service: SERVICE, code: String(result.extensions?.code ?? 'UNKNOWN') });
+    return result;
+  };
+
+  const formatErrors = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
+    errors.flatMap((e) => {
+      const original = e.originalError;
+      if (original instanceof UpstreamErrors) {
+        return original.errors.map((u) =>
+          formatOne({ ...u, extensions: { ...(u.extensions ?? {}), serviceName: original.serviceName } }),
+        );
+      }
+      return [formatOne(e)];
+    });
+
+  function openSubscription(ctx: OperationContext, prepared: PreparedSubscription): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
+    const { connection, id } = ctx;
+    const { primary, state } = prepared;
+    const url = state.wsUrls[primary.serviceName];
+    if (!url) {
+      release(connection, id);
+      return { errors: [new GraphQLErrorClass(`Unknown subgraph "${primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
+    }
+    // The primary gets the variables it uses, exactly as the client sent them.
+    const variables: Record<string, unknown> = {};
+    for (const name of primary.variableUsages ?? []) {
+      if (name in prepared.variables) variables[name] = prepared.variables[name];
+    }
+    const upstream = connection.upstream.subscribe(primary.serviceName, url, {
+      query: primary.operation,
+      variables,
+      ...(primary.operationName ? { operationName: primary.operationName } : {}),
+    });
+    const out = new Channel<ExecutionResult>(() => {
+      void upstream.return();
+      release(connection, id);
+    });
+    const eventContext = {
+      context: { identity: connection.identity, requestId: connection.requestId },
+      logger,
+    };
+    void (async () => {
+      try {
+        // One event at a time: results leave in the order the subgraph pushed them.
+        for await (const event of upstream) {
+          if (out.closed) break;
+          out.push(await executeEvent(prepared, event, eventContext));
+        }
+        out.end();
+      } catch (err) {
+        out.fail(err);
+      }
+    })();
+    return out;
+  }
+
+  async function executeOperation(ctx: OperationContext, prepared: PreparedOperation): Promise<ExecutionResult> {
+    const { query, variables, operationName } = prepared.request;
+    const response = await opts.apollo.executeOperation(
+      { query, variables: variables ?? undefined, operationName: operationName ?? undefined },
+      { contextValue: { identity: ctx.connection.identity, requestId: ctx.connection.requestId } },
+    );
+    if (response.body.kind === 'single') return response.body.singleResult as ExecutionResult;
+    return {
+      errors: [new GraphQLErrorClass('Incremental delivery (@defer/@stream) is not supported over WebSocket', { extensions: { code: 'BAD_REQUEST' } })],
+    };
+  }
+
+  const server = useServer<Record<string, unknown>, Extra>(
+    {
+      async onConnect(ctx) {
+        const params = ctx.connectionParams ?? {};
+        const socket = ctx.extra.socket as WebSocket;
+        const authorization = stringParam(
+          params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization,
+        );
+        let identity: Identity;
+        try {
+          if (authorization === false) throw new AuthError('connectionParams.authorization must be a string');
+          identity = await opts.authenticate(authorization);
+        } catch (err) {
+          const message = err instanceof AuthError ? err.message : 'unauthenticated';
+          errorCounter.inc({ service: SERVICE, code: 'UNAUTHENTICATED' });
+          socket.close(4403, message.slice(0, 120));
+          return false;
+        }
+        const requestParam = stringParam(params.requestId);
+        const header = ctx.extra.request.headers['x-request-id'];
+        const requestId = requestIdFrom(requestParam || (typeof header === 'string' ? header : undefined));
+        ctx.extra.connection = {
+          identity,
+          requestId,
+          upstream: new UpstreamPool({ identity, requestId, signer: opts.signer, logger }),
+          active: new Set(),
+        };
+        return true;
+      },
+
+      // Never throws: a throw here would close the whole socket (4500).
+      onSubscribe(ctx, id, payload): ExecutionArgs | GraphQLError[] {
+        const connection = ctx.extra.connection as Connection;
+        const refuse = (message: string, code: string) => [new GraphQLErrorClass(message, { extensions: { code } })];
+        try {
+          const prepared = planner.prepare(payload);
+          if (Array.isArray(prepared)) return prepared;
+          if (prepared.kind === 'subscription') {
+            if (connection.active.size >= opts.maxSubscriptionsPerConnection) {
+              return refuse(
+                `Too many subscriptions on this connection (limit ${opts.maxSubscriptionsPerConnection}); complete one first`,
+                'TOO_MANY_SUBSCRIPTIONS',
+              );
+            }
+            connection.active.add(id);
+            subscriptionsOpen.inc({ service: SERVICE });
+            requestCounter.inc({ service: SERVICE, operation: prepared.name, code: 'OK' });
+          }
+          const contextValue: OperationContext = { id, connection, prepared };
+          return {
+            schema: planner.apiGraphQLSchema!,
+            document: prepared.document,
+            operationName: prepared.operationName,
+            variableValues: payload.variables,
+            contextValue,
+          };
+        } catch (err) {
+          logger.error({ err, requestId: connection.requestId }, 'subscribe failed');
+          return refuse('Internal server error', 'INTERNAL_SERVER_ERROR');
+        }
+      },
+
+      subscribe(args) {
+        const ctx = args.contextValue as OperationContext;
+        // graphql-ws calls this for subscription operations only.
+        if (ctx.prepared.kind !== 'subscription') return executeOperation(ctx, ctx.prepared);
+        try {
+          return openSubscription(ctx, ctx.prepared);
+        } catch (err) {
+          release(ctx.connection, ctx.id);
+          logger.error({ err, requestId: ctx.connection.requestId }, 'subscription failed to open');
+          return { errors: [new GraphQLErrorClass('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
+        }
+      },
+
+      execute(args) {
+        const ctx = args.contextValue as OperationContext;
+        return executeOperation(ctx, ctx.prepared as PreparedOperation);
+      },
+
+      onNext(_ctx, _id, _payload, _args, result): FormattedExecutionResult {
+        const { errors, ...rest } = result;
+        return errors && errors.length > 0 ? { ...rest, errors: formatErrors(errors) } : rest;
+      },
+
+      onError(_ctx, _id, _payload, errors) {
+        return formatErrors(errors);
+      },
+
+      async onClose(ctx) {
+        const connection = ctx.extra.connection;
+        if (!connection) return;
+        for (const id of [...connection.active]) release(connection, id);
+        await connection.upstream.dispose().catch((err: unknown) => logger.warn({ err }, 'closing upstream sockets failed'));
+      },
+    },
+    wss,
+    opts.keepAliveMs,
+  );
+  void server;
+
+  let closed: Promise<void> | undefined;
+  return {
+    connections: () => wss.clients.size,
+    close() {
+      closed ??= (async () => {
+        for (const socket of wss.clients) socket.close(SERVICE_RESTART, 'Service Restart');
+        // Stops accepting upgrades; its callback fires once every socket is gone.
+        const gone = new Promise<void>((resolve) => wss.close(() => resolve()));
+        // Peers that do not complete the closing handshake in time are cut.
+        const deadline = Date.now() + 2_000;
+        while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        for (const socket of wss.clients) socket.terminate();
+        await gone;
+      })();
+      return closed;
+    },
+  };
+}
+

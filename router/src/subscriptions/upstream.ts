@@ -1,0 +1,155 @@
+/**
+ * The router's side of subscriptions to subgraphs: graphql-ws clients that
+ * open each subscription's primary fetch on its owning subgraph.
+ *
+ * One pool per downstream (client) connection, one graphql-ws client per
+ * subgraph within it, multiplexing that connection's subscriptions. So an
+ * upstream socket always speaks for exactly one caller: the identity in its
+ * `connection_init` is the caller's and cannot be mixed up with another's,
+ * and closing the downstream connection closes its upstream sockets. (The
+ * cost is one upstream socket per client and subgraph in use; sharing them
+ * per identity would save sockets at the price of reference counting across
+ * connections.)
+ *
+ * Protocol towards the subgraph (graphql-transport-ws on the subgraph's own
+ * `/graphql` URL, http→ws):
+ * - `connection_init` payload `{ identity, requestId }`: `identity` is the
+ *   router-signed internal identity token (the same JWT subgraphs get in the
+ *   `x-rental-identity` header over HTTP), signed afresh for each socket; the
+ *   subgraph verifies it in `onConnect` and filters what it sends by it.
+ * - The primary fetch's operation text and the variables it uses, unchanged.
+ * - No automatic reconnect: a subgraph that resumes a stream must be asked
+ *   again with the client's own position (e.g. a version), which only the
+ *   client knows. When the upstream socket fails or closes, each affected
+ *   subscription ends with a SERVICE_UNAVAILABLE error and the client
+ *   re-subscribes, exactly as after a router restart.
+ */
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import type { Identity, InternalIdentitySigner } from '@rental/auth';
+import type { Logger } from '@rental/observability';
+import { Channel } from './channel.js';
+
+/** An upstream event: what the subgraph sent in a `next` message. */
+export type UpstreamEvent = FormattedExecutionResult<Record<string, unknown>, unknown>;
+
+/**
+ * The subgraph answered the subscription with an `error` message (e.g. it
+ * failed validation there, or the subgraph refused it): its errors are
+ * forwarded to the client as they are.
+ */
+export class UpstreamErrors extends Error {
+  constructor(
+    readonly serviceName: string,
+    readonly errors: readonly GraphQLFormattedError[],
+  ) {
+    super(errors[0]?.message ?? `Subgraph "${serviceName}" refused the subscription`);
+    this.name = 'UpstreamErrors';
+  }
+}
+
+function closeCode(value: unknown): number | undefined {
+  return value && typeof value === 'object' && 'code' in value && typeof value.code === 'number' ? value.code : undefined;
+}
+
+/** What a failed upstream becomes for the client (never the subgraph's URL). */
+function upstreamFailure(serviceName: string, err: unknown): Error {
+  if (Array.isArray(err)) return new UpstreamErrors(serviceName, err as GraphQLFormattedError[]);
+  const code = closeCode(err);
+  if (code === 4403 || code === 4401) {
+    return new GraphQLError(`Subgraph "${serviceName}" refused the router's identity`, {
+      extensions: { code: 'UNAUTHENTICATED', serviceName },
+    });
+  }
+  return new GraphQLError(
+    `Subscription to "${serviceName}" was interrupted${code ? ` (${code})` : ''}; subscribe again to resume`,
+    { extensions: { code: 'SERVICE_UNAVAILABLE', serviceName } },
+  );
+}
+
+/** The upstream graphql-ws clients of one downstream connection. */
+export class UpstreamPool {
+  private readonly clients = new Map<string, { client: Client; channels: Set<Channel<UpstreamEvent>> }>();
+  private disposed = false;
+
+  constructor(
+    private readonly opts: {
+      identity: Identity;
+      requestId: string;
+      signer: InternalIdentitySigner;
+      logger: Logger;
+    },
+  ) {}
+
+  /**
+   * Opens `query` on the subgraph at `url`; events arrive on the returned
+   * channel. Returning (or the upstream completing) unsubscribes; an
+   * upstream failure makes the channel fail (see {@link upstreamFailure}).
+   */
+  subscribe(
+    serviceName: string,
+    url: string,
+    request: { query: string; variables: Record<string, unknown>; operationName?: string },
+  ): Channel<UpstreamEvent> {
+    const entry = this.client(serviceName, url);
+    let unsubscribe: () => void = () => {};
+    const channel: Channel<UpstreamEvent> = new Channel(() => {
+      entry.channels.delete(channel);
+      unsubscribe();
+    });
+    if (this.disposed) {
+      channel.fail(upstreamFailure(serviceName, undefined));
+      return channel;
+    }
+    entry.channels.add(channel);
+    unsubscribe = entry.client.subscribe<Record<string, unknown>>(request, {
+      next: (value) => channel.push(value),
+      error: (err) => channel.fail(upstreamFailure(serviceName, err)),
+      complete: () => channel.end(),
+    });
+    return channel;
+  }
+
+  /** Closes every upstream socket (the downstream connection is gone). */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const entries = [...this.clients.values()];
+    this.clients.clear();
+    for (const { channels } of entries) for (const c of [...channels]) void c.return();
+    await Promise.all(entries.map(({ client }) => client.dispose()));
+  }
+
+  private client(serviceName: string, url: string) {
+    const key = `${serviceName}\u0000${url}`;
+    let entry = this.clients.get(key);
+    if (entry) return entry;
+    const channels = new Set<Channel<UpstreamEvent>>();
+    const { identity, requestId, signer, logger } = this.opts;
+    const client = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      lazy: true,
+      lazyCloseTimeout: 0,
+      retryAttempts: 0,
+      shouldRetry: () => false,
+      connectionParams: async () => ({ identity: await signer.sign(identity), requestId }),
+      on: {
+        // A socket that closes while subscriptions are open fails them (a
+        // clean close included: graphql-ws would otherwise silently
+        // reconnect and re-subscribe from the original position).
+        closed: (event) => {
+          if (this.clients.get(key)?.client === client) this.clients.delete(key);
+          if (channels.size === 0) return;
+          logger.warn({ subgraph: serviceName, code: closeCode(event), requestId }, 'upstream subscription socket closed');
+          const failure = upstreamFailure(serviceName, event);
+          for (const c of [...channels]) c.fail(failure);
+          void client.dispose();
+        },
+      },
+    });
+    entry = { client, channels };
+    this.clients.set(key, entry);
+    return entry;
+  }
+}
