@@ -1,0 +1,39 @@
+/**
+ * The deployables: one container image, one compose service and one
+ * Kubernetes Deployment each. The Dockerfiles in this folder are generated
+ * from this list (`npx tsx infra/docker/generate.ts`); the manifest test checks
+ * that the Dockerfiles, the compose file and the Kubernetes manifests all
+ * cover exactly these.
+ */
+export type Kind = 'router' | 'subgraph' | 'worker' | 'web';
+
+export interface Deployable {
+  /** Image, compose service and Deployment name. */
+  name: string;
+  kind: Kind;
+  /** npm workspace folder the image is built from. */
+  workspace: string;
+  /** Bundle (relative to the workspace) the container runs; web: the static files folder. */
+  entry: string;
+  /** Listening port and the variable that sets it (none for workers). */
+  port?: number;
+  portEnv?: string;
+  /** The zod config shape's module and export (relative to the repository root); web has none. */
+  configModule?: string;
+  configExport?: string;
+}
+
+export const DEPLOYABLES: readonly Deployable[] = [
+  { name: 'router', kind: 'router', workspace: 'router', entry: 'dist/main.js', port: 4000, portEnv: 'ROUTER_PORT', configModule: 'router/src/config.ts', configExport: 'routerShape' },
+  { name: 'items', kind: 'subgraph', workspace: 'subgraphs/items', entry: 'dist/main.js', port: 4001, portEnv: 'ITEMS_PORT', configModule: 'subgraphs/items/src/config.ts', configExport: 'itemsConfigShape' },
+  { name: 'reservations', kind: 'subgraph', workspace: 'subgraphs/reservations', entry: 'dist/main.js', port: 4002, portEnv: 'RESERVATIONS_PORT', configModule: 'subgraphs/reservations/src/config.ts', configExport: 'reservationsConfigShape' },
+  { name: 'stores', kind: 'subgraph', workspace: 'subgraphs/stores', entry: 'dist/main.js', port: 4003, portEnv: 'STORES_PORT', configModule: 'subgraphs/stores/src/config.ts', configExport: 'storesConfigShape' },
+  { name: 'rentals', kind: 'subgraph', workspace: 'subgraphs/rentals', entry: 'dist/main.js', port: 4004, portEnv: 'RENTALS_PORT', configModule: 'subgraphs/rentals/src/config.ts', configExport: 'rentalsConfigShape' },
+  { name: 'reservations-worker', kind: 'worker', workspace: 'subgraphs/reservations', entry: 'dist/worker.js', configModule: 'subgraphs/reservations/src/config.ts', configExport: 'reservationsConfigShape' },
+  { name: 'stores-worker', kind: 'worker', workspace: 'subgraphs/stores', entry: 'dist/worker.js', configModule: 'subgraphs/stores/src/config.ts', configExport: 'storesConfigShape' },
+  { name: 'rentals-worker', kind: 'worker', workspace: 'subgraphs/rentals', entry: 'dist/worker.js', configModule: 'subgraphs/rentals/src/config.ts', configExport: 'rentalsConfigShape' },
+  { name: 'web', kind: 'web', workspace: 'web', entry: 'dist', port: 8080, portEnv: 'WEB_PORT' },
+];
+
+/** Variables the web image's static server reads (infra/docker/web-server.mjs). */
+export const WEB_SERVER_ENV = ['WEB_PORT', 'HOST', 'ROUTER_URL'] as const;
