@@ -1,0 +1,122 @@
+/**
+ * LOCAL-ONLY sign-in. There is no identity provider yet: a token comes either
+ * from `npm run token -- --role … --sub …` (pasted here) or, on the Vite dev
+ * server started with LOCAL_SIGN_IN=true (and in the browser tests), from the
+ * dev-only `/local-token` endpoint. Production has neither minting endpoint.
+ */
+import { useEffect, useState, type FormEvent } from 'react';
+import { Field } from '../components/Field.tsx';
+import { sessionFromToken, type Role, type Session } from '../session.ts';
+
+interface Props {
+  onSignedIn(session: Session): void;
+}
+
+type Errors = Partial<Record<'role' | 'sub' | 'storeId' | 'token' | 'form', string>>;
+
+export function SignInPage({ onSignedIn }: Props) {
+  const [canMint, setCanMint] = useState<boolean | null>(null);
+  const [role, setRole] = useState<Role>('CUSTOMER');
+  const [sub, setSub] = useState('');
+  const [storeId, setStoreId] = useState('');
+  const [token, setToken] = useState('');
+  const [errors, setErrors] = useState<Errors>({});
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    fetch('/local-token', { headers: { accept: 'application/json' } })
+      .then((r) => live && setCanMint(r.ok))
+      .catch(() => live && setCanMint(false));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  async function mint(e: FormEvent) {
+    e.preventDefault();
+    const errs: Errors = {};
+    if (!sub.trim()) errs.sub = 'Enter a user id, for example carol.';
+    if (role === 'STAFF' && !storeId.trim()) errs.storeId = 'Staff belong to one store: enter its id.';
+    setErrors(errs);
+    if (Object.keys(errs).length) return;
+    setBusy(true);
+    try {
+      const res = await fetch('/local-token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ role, sub: sub.trim(), ...(role === 'STAFF' ? { storeId: storeId.trim() } : {}) }),
+      });
+      const body = (await res.json().catch(() => ({}))) as { token?: string; error?: string; field?: keyof Errors };
+      if (!res.ok || !body.token) {
+        setErrors({ [body.field ?? 'form']: body.error ?? `The local sign-in answered ${res.status}.` });
+        return;
+      }
+      onSignedIn(sessionFromToken(body.token));
+    } catch {
+      setErrors({ form: 'The local sign-in endpoint cannot be reached. Paste a token instead.' });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function usePasted(e: FormEvent) {
+    e.preventDefault();
+    try {
+      onSignedIn(sessionFromToken(token));
+    } catch (err) {
+      setErrors({ token: (err as Error).message });
+    }
+  }
+
+  return (
+    <div className="signin">
+      <div className="panel notice" role="note">
+        <strong>Local development sign-in.</strong> This page is for running the system on your own machine. There is no
+        password: anyone who can reach a server with local sign-in turned on can act as anyone. It is never part of a
+        production build.
+      </div>
+
+      {canMint && (
+        <form className="panel" onSubmit={mint} noValidate aria-labelledby="mint-title">
+          <h2 id="mint-title">Sign in as…</h2>
+          <Field label="Role" error={errors.role}>
+            <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+              <option value="CUSTOMER">Customer</option>
+              <option value="STAFF">Store staff</option>
+              <option value="ADMIN">Admin</option>
+            </select>
+          </Field>
+          <Field label="User id" error={errors.sub} hint="Any name; it identifies you, e.g. carol.">
+            <input value={sub} onChange={(e) => setSub(e.target.value)} autoComplete="username" />
+          </Field>
+          {role === 'STAFF' && (
+            <Field label="Store id" error={errors.storeId} hint="The store you work at, e.g. S1.">
+              <input value={storeId} onChange={(e) => setStoreId(e.target.value)} />
+            </Field>
+          )}
+          {errors.form && (
+            <p className="form-error" role="alert">
+              {errors.form}
+            </p>
+          )}
+          <button type="submit" disabled={busy}>
+            {busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </form>
+      )}
+
+      <form className="panel" onSubmit={usePasted} noValidate aria-labelledby="paste-title">
+        <h2 id="paste-title">{canMint ? 'Or paste a token' : 'Sign in with a token'}</h2>
+        <p>
+          Print one with <code>npm run token -- --role customer --sub carol</code> (or{' '}
+          <code>--role staff --store S1 --sub bob</code>) and paste it here. It is kept in this tab only.
+        </p>
+        <Field label="Token" error={errors.token}>
+          <textarea value={token} onChange={(e) => setToken(e.target.value)} rows={3} spellCheck={false} />
+        </Field>
+        <button type="submit">Use this token</button>
+      </form>
+    </div>
+  );
+}
