@@ -31,12 +31,13 @@ export class DependencyFailure extends Error {
   constructor(
     readonly dependency: DependencyName,
     readonly kind: FailureKind,
-    message: string,
+    /** What went wrong, without the dependency's name. */
+    readonly detail: string,
     /** True when an attempt may have reached the dependency and changed something. */
     readonly maybeApplied: boolean,
     readonly retryable: boolean,
   ) {
-    super(`${dependency}: ${message}`);
+    super(`${dependency}: ${detail}`);
     this.name = 'DependencyFailure';
   }
 
@@ -179,11 +180,11 @@ export class DependencyClient {
         maybeApplied ||= failure.maybeApplied;
         const last = attempt >= this.opts.retries || !failure.retryable;
         this.opts.logger.warn(
-          { dependency: this.opts.name, operation, attempt: attempt + 1, kind: failure.kind, err: failure.message, willRetry: !last },
+          { dependency: this.opts.name, operation, attempt: attempt + 1, kind: failure.kind, err: failure.detail, willRetry: !last },
           'dependency call failed',
         );
         if (last) {
-          throw new DependencyFailure(this.opts.name, failure.kind, failure.message, maybeApplied, failure.retryable);
+          throw new DependencyFailure(this.opts.name, failure.kind, failure.detail, maybeApplied, failure.retryable);
         }
         // Exponential backoff with jitter: base × 2^attempt × [0.5, 1).
         await sleep(this.opts.backoffMs * 2 ** attempt * (0.5 + Math.random() / 2));
