@@ -16,8 +16,8 @@ import { print } from 'graphql';
 import { RESERVATION_STATUS, TERMINAL, type ReservationUpdate } from './operations.ts';
 
 const QUERY = print(RESERVATION_STATUS);
-/** Per-reservation subscriptions at most (the router limits subscriptions per connection). */
-export const MAX_TRACKED = 20;
+/** Per-reservation subscriptions at most: the router allows 20 per connection by default (MAX_SUBSCRIPTIONS_PER_CONNECTION), one is the all-mine stream. */
+export const MAX_TRACKED = 15;
 
 export interface LiveOptions {
   onUpdate(update: ReservationUpdate): void;
