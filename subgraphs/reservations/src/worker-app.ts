@@ -7,7 +7,7 @@ import { connectDatabase, databaseName } from '@rental/db';
 import { startConsumer, type Consumer, type EventHandlers } from '@rental/events';
 import { createLogger, type Logger } from '@rental/observability';
 import type { ReservationsConfig } from './config.js';
-import { reservationHandlers } from './consumer/handlers.js';
+import { combineHandlers, reservationHandlers } from './consumer/handlers.js';
 import { ReservationsData, reservationModel } from './data/index.js';
 import { createDependencies, type Dependencies } from './saga/clients.js';
 
@@ -16,7 +16,7 @@ export interface ReservationsWorkerOverrides {
   dbPrefix?: string;
   queuePrefix?: string;
   logger?: Logger;
-  /** Extra or replacement handlers (the customer view's projector plugs in here). */
+  /** More handlers, run after the write model's own for the same type (the customer view's projector plugs in here). */
   handlers?: EventHandlers;
 }
 
@@ -42,7 +42,7 @@ export async function startReservationsWorker(
       subgraph: 'reservations',
       redisUrl: config.REDIS_URL,
       prefix: overrides.queuePrefix ?? config.QUEUE_PREFIX,
-      handlers: { ...reservationHandlers({ data, items: deps.items }), ...(overrides.handlers ?? {}) },
+      handlers: combineHandlers(reservationHandlers({ data, items: deps.items }), overrides.handlers ?? {}),
       concurrency: config.WORKER_CONCURRENCY,
       logger,
     });

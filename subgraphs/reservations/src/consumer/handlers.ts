@@ -23,7 +23,16 @@
  * ReservationConfirmed, ReservationRejected, ReservationPaymentFailed) are
  * for the customer view (issue 4): add a handler to the table to use them.
  */
-import { hasProcessed, markProcessed, notProcessed, type EventHandlers, type EventOf, type EventType, type HandlerContext } from '@rental/events';
+import {
+  hasProcessed,
+  markProcessed,
+  notProcessed,
+  type EventHandler,
+  type EventHandlers,
+  type EventOf,
+  type EventType,
+  type HandlerContext,
+} from '@rental/events';
 import { forwardPath, type ReservationStatus } from '../domain/index.js';
 import type { ReservationsData } from '../data/index.js';
 import type { ItemsClient } from '../saga/items-client.js';
@@ -77,6 +86,29 @@ export async function advance(
     }
   }
   throw new Error(`reservation ${id} kept changing; retrying the event later`);
+}
+
+/**
+ * Merges handler tables: where both have a handler for a type, `first` runs,
+ * then `second` (e.g. the write model's progress, then the customer view's
+ * projector). A failure of either fails the job, which is retried whole; both
+ * must therefore be idempotent, as every handler here is.
+ */
+export function combineHandlers(first: EventHandlers, second: EventHandlers): EventHandlers {
+  const combined: Record<string, EventHandler<EventType>> = {};
+  const types = new Set([...Object.keys(first), ...Object.keys(second)]) as Set<EventType>;
+  for (const type of types) {
+    const a = first[type] as EventHandler<EventType> | undefined;
+    const b = second[type] as EventHandler<EventType> | undefined;
+    combined[type] =
+      a && b
+        ? async (event, ctx) => {
+            await a(event, ctx);
+            await b(event, ctx);
+          }
+        : (a ?? b)!;
+  }
+  return combined as EventHandlers;
 }
 
 /** The handler table of the reservations consumer. */
