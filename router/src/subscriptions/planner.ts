@@ -15,16 +15,8 @@
  * plan against what HTTP operations see. Subscriptions already open keep the
  * plan and subgraph connection they started with.
  */
-import {
-  GraphQLError,
-  getOperationAST,
-  getVariableValues,
-  parse,
-  validate,
-  type DocumentNode,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-} from 'graphql';
+import type { DocumentNode, GraphQLError as GraphQLErrorType, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { GraphQLError, getOperationAST, getVariableValues, parse, validate } from './graphql.js';
 import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
 import { buildOperationContext, type GraphQLDataSource, type ServiceEndpointDefinition } from '@apollo/gateway';
@@ -89,7 +81,7 @@ interface CachedPlan {
 
 const PLAN_CACHE_SIZE = 500;
 
-function codedError(message: string, code: string, original?: GraphQLError): GraphQLError {
+function codedError(message: string, code: string, original?: GraphQLErrorType): GraphQLErrorType {
   return new GraphQLError(message, {
     ...(original ? { nodes: original.nodes, source: original.source, positions: original.positions } : {}),
     extensions: { ...(original?.extensions ?? {}), code },
@@ -146,7 +138,7 @@ export class SubscriptionPlanner {
    * formatting re-codes bad inline input values as BAD_USER_INPUT, as over
    * HTTP), BAD_USER_INPUT for variables.
    */
-  prepare(request: OperationRequest): Prepared | GraphQLError[] {
+  prepare(request: OperationRequest): Prepared | GraphQLErrorType[] {
     const current = this.current;
     if (!current) return [codedError('The supergraph is not loaded yet', 'SERVICE_UNAVAILABLE')];
     if (typeof request.query !== 'string' || request.query.trim() === '') {
@@ -187,12 +179,12 @@ export class SubscriptionPlanner {
     planner: QueryPlanner,
     query: string,
     operationName: string | undefined,
-  ): CachedPlan | GraphQLError[] {
+  ): CachedPlan | GraphQLErrorType[] {
     let document: DocumentNode;
     try {
       document = parse(query);
     } catch (err) {
-      const e = err as GraphQLError;
+      const e = err as GraphQLErrorType;
       return [codedError(e.message, 'GRAPHQL_PARSE_FAILED', e)];
     }
     const invalid = validate(state.apiGraphQLSchema, document);

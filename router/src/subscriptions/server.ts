@@ -33,7 +33,7 @@ import type http from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ExecutionArgs, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
-import { GraphQLError as GraphQLErrorClass } from 'graphql';
+import { GraphQLError as GraphQLErrorClass } from './graphql.js';
 import type { ApolloServer } from '@apollo/server';
 import { AuthError, type Identity, type InternalIdentitySigner } from '@rental/auth';
 import type { Logger } from '@rental/observability';

@@ -26,7 +26,8 @@
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from './graphql.js';
 import type { Identity, InternalIdentitySigner } from '@rental/auth';
 import type { Logger } from '@rental/observability';
 import { Channel } from './channel.js';

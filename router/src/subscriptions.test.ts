@@ -1,0 +1,351 @@
+/**
+ * Subscriptions through the router with real sockets: a graphql-ws client,
+ * the router, a graphql-ws subgraph owning the subscription (reviews) and an
+ * HTTP subgraph resolving the event's entities (products).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import { startRouter, type RunningRouter } from './app.js';
+import { token } from './test-fixtures.js';
+import { startWsFixture, type WsFixture } from './ws-fixtures.js';
+
+let fx: WsFixture;
+let router: RunningRouter;
+const clients: Client[] = [];
+
+const wsUrl = (r: RunningRouter) => r.url.replace(/^http/, 'ws');
+
+beforeAll(async () => {
+  fx = await startWsFixture();
+  router = await startRouter(fx.config({ MAX_SUBSCRIPTIONS_PER_CONNECTION: '3' }));
+});
+// Every test ends its subscriptions; wait for the subgraph to see that, so
+// listener counts start from zero.
+afterEach(async () => {
+  await vi.waitFor(() => expect(fx.listeners()).toBe(0), { timeout: 5_000, interval: 10 });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.dispose()));
+  await router?.stop();
+  await fx?.stop();
+});
+
+interface Closed {
+  code: number;
+  reason: string;
+}
+
+function client(r: RunningRouter, params: Record<string, unknown> = {}) {
+  const closed: Closed[] = [];
+  const c = createClient({
+    url: wsUrl(r),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: false,
+    connectionParams: params,
+    on: { closed: (e) => closed.push({ code: (e as Closed).code, reason: String((e as Closed).reason) }) },
+    onNonLazyError: () => {},
+  });
+  clients.push(c);
+  return { c, closed };
+}
+
+/** One operation on a graphql-ws client, recording what arrives. */
+function run(c: Client, query: string, variables: Record<string, unknown> = {}) {
+  const state = {
+    results: [] as ExecutionResult[],
+    error: undefined as unknown,
+    completed: false,
+    stop: () => {},
+  };
+  state.stop = c.subscribe(
+    { query, variables },
+    {
+      next: (v) => state.results.push(v as ExecutionResult),
+      error: (e) => {
+        state.error = e;
+      },
+      complete: () => {
+        state.completed = true;
+      },
+    },
+  );
+  return state;
+}
+
+const REVIEWS = `subscription Reviews($p: ID, $since: Int) {
+  reviewAdded(productId: $p, since: $since) { version body seenBy product { id name price seenBy } }
+}`;
+
+/** Waits until the reviews subgraph has `n` more listeners than `before`. */
+async function listening(before: number, n = 1) {
+  await vi.waitFor(() => expect(fx.listeners()).toBe(before + n), { timeout: 5_000, interval: 10 });
+}
+
+/** A socket speaking graphql-transport-ws by hand, for protocol-level tests. */
+async function rawSocket(r: RunningRouter) {
+  const ws = new WebSocket(wsUrl(r), 'graphql-transport-ws');
+  const messages: Array<Record<string, unknown>> = [];
+  const closed = new Promise<Closed>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return { ws, messages, closed };
+}
+
+async function gauge(r: RunningRouter): Promise<number> {
+  const text = await (await fetch(r.url.replace(/\/graphql$/, '/metrics'))).text();
+  const m = /^graphql_subscriptions_open\{service="router"\} (\d+)/m.exec(text);
+  return Number(m?.[1] ?? 0);
+}
+
+describe('federated subscriptions', () => {
+  it('resolves fields of each event across subgraphs, as the caller, on both subgraphs', async () => {
+    const alice = await token('CUSTOMER', 'alice');
+    const { c } = client(router, { authorization: `Bearer ${alice}`, requestId: 'ws-req-1' });
+    const before = fx.listeners();
+    const sub = run(c, REVIEWS, { p: 'p1' });
+    await listening(before);
+    const version = fx.publish({ productId: 'p1', body: 'great' });
+    await vi.waitFor(() => expect(sub.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    expect(sub.results[0]).toEqual({
+      data: {
+        reviewAdded: {
+          version,
+          body: 'great',
+          seenBy: 'alice:CUSTOMER',
+          product: { id: 'p1', name: 'Product p1', price: 10, seenBy: 'alice:CUSTOMER' },
+        },
+      },
+    });
+    expect(fx.accepted).toContainEqual({ sub: 'alice', role: 'CUSTOMER', requestId: 'ws-req-1' });
+    sub.stop();
+  });
+
+  it('delivers only what the subgraph lets the caller see, in order', async () => {
+    const bob = await token('CUSTOMER', 'bob');
+    const carol = await token('CUSTOMER', 'carol');
+    const b = client(router, { Authorization: `Bearer ${bob}` });
+    const cc = client(router, { authorization: `Bearer ${carol}` });
+    const before = fx.listeners();
+    const bobSub = run(b.c, REVIEWS, { p: 'p2' });
+    const carolSub = run(cc.c, REVIEWS, { p: 'p2' });
+    await listening(before, 2);
+    const v1 = fx.publish({ productId: 'p2', body: 'for bob', onlyFor: 'bob' });
+    const v2 = fx.publish({ productId: 'p2', body: 'for all' });
+    const v3 = fx.publish({ productId: 'p3', body: 'other product' });
+    await vi.waitFor(() => expect(carolSub.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    await vi.waitFor(() => expect(bobSub.results).toHaveLength(2), { timeout: 2_000, interval: 10 });
+    const versions = (s: typeof bobSub) => s.results.map((r) => (r.data?.reviewAdded as { version: number }).version);
+    expect(versions(bobSub)).toEqual([v1, v2]);
+    expect(versions(carolSub)).toEqual([v2]);
+    expect(versions(bobSub)).not.toContain(v3);
+    expect(carolSub.results[0]?.data?.reviewAdded).toMatchObject({ seenBy: 'carol:CUSTOMER', product: { seenBy: 'carol:CUSTOMER' } });
+    bobSub.stop();
+    carolSub.stop();
+  });
+
+  it('forwards variables unchanged: `since` makes the subgraph replay what was missed, then live ones', async () => {
+    const dave = await token('CUSTOMER', 'dave');
+    const first = fx.publish({ productId: 'p4', body: 'one' });
+    const second = fx.publish({ productId: 'p4', body: 'two' });
+    const third = fx.publish({ productId: 'p4', body: 'three' });
+    const { c } = client(router, { authorization: `Bearer ${dave}` });
+    const before = fx.listeners();
+    const sub = run(c, REVIEWS, { p: 'p4', since: first });
+    await listening(before);
+    const fourth = fx.publish({ productId: 'p4', body: 'four' });
+    await vi.waitFor(() => expect(sub.results).toHaveLength(3), { timeout: 2_000, interval: 10 });
+    expect(sub.results.map((r) => (r.data?.reviewAdded as { version: number }).version)).toEqual([second, third, fourth]);
+    sub.stop();
+  });
+
+  it('anonymous callers connect; subgraphs see ANONYMOUS', async () => {
+    const { c } = client(router);
+    const before = fx.listeners();
+    const sub = run(c, REVIEWS, { p: 'p5' });
+    await listening(before);
+    fx.publish({ productId: 'p5', body: 'hi' });
+    await vi.waitFor(() => expect(sub.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    expect(sub.results[0]?.data?.reviewAdded).toMatchObject({
+      seenBy: 'anonymous:ANONYMOUS',
+      product: { seenBy: 'anonymous:ANONYMOUS' },
+    });
+    sub.stop();
+  });
+
+  it('runs queries sent over the socket through the gateway', async () => {
+    const erin = await token('STAFF', 'erin', { storeId: 'S1' });
+    const { c } = client(router, { authorization: `Bearer ${erin}` });
+    const q = run(c, '{ product(id: "p9") { name seenBy } }');
+    await vi.waitFor(() => expect(q.completed).toBe(true), { timeout: 2_000, interval: 10 });
+    expect(q.results).toEqual([{ data: { product: { name: 'Product p9', seenBy: 'erin:STAFF' } } }]);
+  });
+});
+
+describe('bad input', () => {
+  it('an invalid token closes the socket with 4403 and says why', async () => {
+    const expired = await token('CUSTOMER', 'x', { exp: Math.floor(Date.now() / 1000) - 60 });
+    const raw = await rawSocket(router);
+    raw.ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${expired}` } }));
+    expect(await raw.closed).toEqual({ code: 4403, reason: 'token expired' });
+
+    const wrong = await rawSocket(router);
+    wrong.ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Basic abc' } }));
+    expect((await wrong.closed).code).toBe(4403);
+  });
+
+  it('an unknown field is an error for that operation only; the socket and its other subscriptions carry on', async () => {
+    const { c, closed } = client(router);
+    const before = fx.listeners();
+    const good = run(c, REVIEWS, { p: 'p6' });
+    await listening(before);
+    const bad = run(c, 'subscription { reviewAdded { nope } }');
+    await vi.waitFor(() => expect(bad.error).toBeDefined(), { timeout: 2_000, interval: 10 });
+    const errors = bad.error as Array<{ message: string; extensions?: { code?: string } }>;
+    expect(errors[0]?.message).toMatch(/Cannot query field "nope"/);
+    expect(errors[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+
+    const badVar = run(c, REVIEWS, { p: 'p6', since: 'not-a-number' });
+    await vi.waitFor(() => expect(badVar.error).toBeDefined(), { timeout: 2_000, interval: 10 });
+    expect((badVar.error as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+
+    const another = run(c, REVIEWS, { p: 'p6' });
+    await listening(before, 2);
+    fx.publish({ productId: 'p6', body: 'still here' });
+    await vi.waitFor(() => expect(good.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    await vi.waitFor(() => expect(another.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    expect(closed).toEqual([]);
+    good.stop();
+    another.stop();
+  });
+
+  it("a subgraph's refusal reaches the client with its code; the socket stays open", async () => {
+    const { c, closed } = client(router);
+    const sub = run(c, REVIEWS, { p: 'missing' });
+    await vi.waitFor(() => expect(sub.completed).toBe(true), { timeout: 2_000, interval: 10 });
+    expect(sub.results[0]?.errors?.[0]).toMatchObject({
+      message: 'product missing not found',
+      extensions: { code: 'NOT_FOUND', serviceName: 'reviews' },
+    });
+    const q = run(c, '{ product(id: "p1") { name } }');
+    await vi.waitFor(() => expect(q.completed).toBe(true), { timeout: 2_000, interval: 10 });
+    expect(q.results[0]?.data).toEqual({ product: { name: 'Product p1' } });
+    expect(closed).toEqual([]);
+  });
+
+  it('a malformed message closes that socket with 4400; another client is unaffected', async () => {
+    const other = client(router);
+    const before = fx.listeners();
+    const sub = run(other.c, REVIEWS, { p: 'p7' });
+    await listening(before);
+
+    const raw = await rawSocket(router);
+    raw.ws.send(JSON.stringify({ type: 'connection_init' }));
+    await vi.waitFor(() => expect(raw.messages).toContainEqual({ type: 'connection_ack' }), { timeout: 2_000, interval: 10 });
+    raw.ws.send('{not json');
+    expect((await raw.closed).code).toBe(4400);
+
+    const unknownType = await rawSocket(router);
+    unknownType.ws.send(JSON.stringify({ type: 'connection_init' }));
+    unknownType.ws.send(JSON.stringify({ type: 'explode' }));
+    expect((await unknownType.closed).code).toBe(4400);
+
+    const early = await rawSocket(router);
+    early.ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: REVIEWS } }));
+    expect((await early.closed).code).toBe(4401);
+
+    fx.publish({ productId: 'p7', body: 'unaffected' });
+    await vi.waitFor(() => expect(sub.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    expect(other.closed).toEqual([]);
+    sub.stop();
+  });
+
+  it('limits subscriptions per connection; a completed one frees its slot', async () => {
+    const { c, closed } = client(router);
+    const before = fx.listeners();
+    const subs = [run(c, REVIEWS, { p: 'p8' }), run(c, REVIEWS, { p: 'p8' }), run(c, REVIEWS, { p: 'p8' })];
+    await listening(before, 3);
+    const extra = run(c, REVIEWS, { p: 'p8' });
+    await vi.waitFor(() => expect(extra.error).toBeDefined(), { timeout: 2_000, interval: 10 });
+    expect((extra.error as Array<{ message: string; extensions?: { code?: string } }>)[0]).toMatchObject({
+      message: expect.stringMatching(/limit 3/),
+      extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+    });
+    subs[0]!.stop();
+    await listening(before, 2);
+    const again = run(c, REVIEWS, { p: 'p8' });
+    await listening(before, 3);
+    fx.publish({ productId: 'p8', body: 'x' });
+    await vi.waitFor(() => expect(again.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    expect(closed).toEqual([]);
+    for (const s of [...subs, again]) s.stop();
+  });
+});
+
+describe('lifecycle', () => {
+  it('counts open subscriptions; closing a client closes its upstream socket', async () => {
+    const start = await gauge(router);
+    const sockets = fx.openSockets();
+    const { c } = client(router);
+    const before = fx.listeners();
+    run(c, REVIEWS, { p: 'g' });
+    run(c, REVIEWS, { p: 'g' });
+    await listening(before, 2);
+    expect(await gauge(router)).toBe(start + 2);
+    expect(fx.openSockets()).toBe(sockets + 1);
+    await c.dispose();
+    await vi.waitFor(async () => expect(await gauge(router)).toBe(start), { timeout: 2_000, interval: 20 });
+    await vi.waitFor(() => expect(fx.openSockets()).toBe(sockets), { timeout: 2_000, interval: 20 });
+    expect(fx.listeners()).toBe(before);
+  });
+
+  it('on stop, clients see 1012 (Service Restart) and upstream sockets close', async () => {
+    const other = await startRouter(fx.config());
+    const sockets = fx.openSockets();
+    const { c, closed } = client(other);
+    const before = fx.listeners();
+    const sub = run(c, REVIEWS, { p: 'stop' });
+    await listening(before);
+    expect(fx.openSockets()).toBe(sockets + 1);
+    await other.stop();
+    await vi.waitFor(() => expect(closed[0]?.code).toBe(1012), { timeout: 5_000, interval: 10 });
+    expect(sub.error).toBeDefined();
+    await vi.waitFor(() => expect(fx.openSockets()).toBe(sockets), { timeout: 2_000, interval: 20 });
+    expect(fx.listeners()).toBe(before);
+  });
+
+  it('a subgraph that drops its socket ends the subscription with SERVICE_UNAVAILABLE; the client socket stays open', async () => {
+    const raw = await rawSocket(router);
+    raw.ws.send(JSON.stringify({ type: 'connection_init' }));
+    await vi.waitFor(() => expect(raw.messages).toContainEqual({ type: 'connection_ack' }), { timeout: 2_000, interval: 10 });
+    raw.ws.send(JSON.stringify({ id: 'd1', type: 'subscribe', payload: { query: REVIEWS, variables: { p: 'drop' } } }));
+    await listening(0);
+    fx.dropSockets();
+    await vi.waitFor(() => expect(raw.messages.find((m) => m.id === 'd1' && m.type === 'error')).toBeDefined(), {
+      timeout: 2_000,
+      interval: 10,
+    });
+    const error = raw.messages.find((m) => m.id === 'd1' && m.type === 'error') as { payload: Array<{ extensions?: { code?: string } }> };
+    expect(error.payload[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    // Re-subscribing on the same socket works (a new upstream socket is opened).
+    raw.ws.send(JSON.stringify({ id: 'd2', type: 'subscribe', payload: { query: REVIEWS, variables: { p: 'drop' } } }));
+    await listening(0);
+    fx.publish({ productId: 'drop', body: 'back' });
+    await vi.waitFor(() => expect(raw.messages.find((m) => m.id === 'd2' && m.type === 'next')).toBeDefined(), {
+      timeout: 2_000,
+      interval: 10,
+    });
+    expect(raw.ws.readyState).toBe(WebSocket.OPEN);
+    raw.ws.close();
+    await raw.closed;
+  });
+
+  it('Sandbox subscribes on the same /graphql URL', async () => {
+    const page = await (await fetch(router.url, { headers: { accept: 'text/html' } })).text();
+    expect(page).toContain('initialSubscriptionEndpoint');
+  });
+});

@@ -1,0 +1,17 @@
+/**
+ * graphql-js, loaded the way the gateway, federation-internals and graphql-ws
+ * load it (Node's resolution of `graphql` → its CommonJS build).
+ *
+ * Why: graphql 16 ships two builds (`index.js` and `index.mjs`). Tools that
+ * honour the `module` field (vite/vitest) hand our ESM sources the `.mjs`
+ * copy while the CommonJS gateway and graphql-ws get the `.js` one; then
+ * `validate()` refuses the gateway's schema ("from another module or realm")
+ * and graphql-ws does not recognise our `GraphQLError`s (`instanceof`) and
+ * closes the socket instead of answering the operation with an error.
+ * Everything that meets gateway or graphql-ws objects imports graphql from here.
+ */
+import { createRequire } from 'node:module';
+
+const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+
+export const { GraphQLError, parse, validate, getOperationAST, getVariableValues } = graphql;
