@@ -6,3 +6,5 @@ export { formatError } from './errors.js';
 export { RouterHealth } from './health.js';
 export { readSupergraph, subgraphsOf, checkOverrides } from './supergraph.js';
 export { onShutdownSignals } from './shutdown.js';
+export { SubscriptionPlanner } from './subscriptions/planner.js';
+export { startSubscriptionServer, SERVICE_RESTART, type SubscriptionServer } from './subscriptions/server.js';

@@ -344,6 +344,26 @@ describe('lifecycle', () => {
     await raw.closed;
   });
 
+  it('keep-alive: pings every WS_KEEPALIVE_MS and drops a peer that does not answer', async () => {
+    const other = await startRouter(fx.config({ WS_KEEPALIVE_MS: '100' }));
+    try {
+      const answering = new WebSocket(wsUrl(other), 'graphql-transport-ws');
+      let pings = 0;
+      answering.on('ping', () => pings++);
+      const silent = new WebSocket(wsUrl(other), 'graphql-transport-ws', { autoPong: false });
+      const silentClosed = new Promise<number>((resolve) => silent.on('close', (code) => resolve(code)));
+      for (const ws of [answering, silent]) {
+        ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init' })));
+      }
+      expect(await silentClosed).toBe(1006);
+      expect(pings).toBeGreaterThanOrEqual(1);
+      expect(answering.readyState).toBe(WebSocket.OPEN);
+      answering.close();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('Sandbox subscribes on the same /graphql URL', async () => {
     const page = await (await fetch(router.url, { headers: { accept: 'text/html' } })).text();
     expect(page).toContain('initialSubscriptionEndpoint');
