@@ -13,7 +13,9 @@ type View = 'customer' | 'staff';
 function LiveBadge({ api }: { api: Api }) {
   const [state, setState] = useState<SocketState>(api.socketState());
   useEffect(() => api.onSocketState(setState), [api]);
+  if (state === 'idle') return null;
   const text: Record<SocketState, string> = {
+    idle: '',
     connecting: 'Connecting…',
     connected: 'Live',
     reconnecting: 'Reconnecting…',

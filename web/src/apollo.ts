@@ -15,7 +15,8 @@ import { getMainDefinition } from '@apollo/client/utilities';
 import { createClient, type Client } from 'graphql-ws';
 import { Kind, OperationTypeNode } from 'graphql';
 
-export type SocketState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+/** `idle`: no subscription needs the socket (it opens lazily and closes when unused). */
+export type SocketState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 export interface Api {
   client: ApolloClient;
@@ -43,7 +44,7 @@ export function backoffMs(retries: number): number {
 }
 
 export function createApi(token: string | null): Api {
-  let state: SocketState = 'connecting';
+  let state: SocketState = 'idle';
   let everConnected = false;
   const stateListeners = new Set<(s: SocketState) => void>();
   const reconnectListeners = new Set<() => void>();
@@ -70,7 +71,8 @@ export function createApi(token: string | null): Api {
         setState('connected');
         if (wasReconnect) for (const l of reconnectListeners) l();
       },
-      closed: () => setState(everConnected ? 'reconnecting' : 'closed'),
+      // 1000: closed on purpose (no subscription left, or signed out); anything else is retried.
+      closed: (event) => setState((event as { code?: number } | undefined)?.code === 1000 ? 'idle' : everConnected ? 'reconnecting' : 'closed'),
     },
   });
 

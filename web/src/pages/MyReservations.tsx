@@ -123,7 +123,7 @@ export const MyReservations = forwardRef<MyReservationsHandle, { api: Api }>(fun
       </div>
       {liveError ? (
         <p className="hint warn">Live updates are not available ({liveError}); the list refreshes every 5 seconds.</p>
-      ) : socket !== 'connected' ? (
+      ) : socket === 'connecting' || socket === 'reconnecting' || socket === 'closed' ? (
         <p className="hint">Connecting live updates… the list refreshes every 5 seconds meanwhile.</p>
       ) : (
         <p className="hint">Updates appear here as they happen.</p>
