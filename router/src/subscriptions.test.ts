@@ -364,6 +364,26 @@ describe('lifecycle', () => {
     }
   });
 
+  it('plans against the supergraph the gateway reloads (SUPERGRAPH_WATCH)', async () => {
+    const path = fx.writeSupergraph('watched.graphql');
+    const other = await startRouter(fx.config({ SUPERGRAPH_PATH: path, SUPERGRAPH_WATCH: 'true', SUBGRAPH_URLS: '' }));
+    try {
+      fx.writeSupergraph('watched.graphql', { withoutReviews: true });
+      const { c } = client(other);
+      await vi.waitFor(
+        async () => {
+          const sub = run(c, REVIEWS, { p: 'w' });
+          await vi.waitFor(() => expect(sub.error ?? sub.completed).toBeTruthy(), { timeout: 1_000, interval: 10 });
+          sub.stop();
+          expect((sub.error as Array<{ message: string }> | undefined)?.[0]?.message).toMatch(/no "subscription" root type/i);
+        },
+        { timeout: 5_000, interval: 200 },
+      );
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('Sandbox subscribes on the same /graphql URL', async () => {
     const page = await (await fetch(router.url, { headers: { accept: 'text/html' } })).text();
     expect(page).toContain('initialSubscriptionEndpoint');

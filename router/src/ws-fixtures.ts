@@ -59,6 +59,8 @@ export interface WsFixture {
   accepted: Array<Identity & { requestId?: unknown }>;
   /** Sockets open on the reviews subgraph. */
   openSockets(): number;
+  /** Writes a supergraph file in the fixture's directory (optionally without reviews); returns its path. */
+  writeSupergraph(file: string, opts?: { withoutReviews?: boolean }): string;
   /** Cuts every socket of the reviews subgraph (as if it crashed). */
   dropSockets(): void;
   /** Subscriptions currently listening on the reviews subgraph. */
@@ -160,20 +162,25 @@ export async function startWsFixture(): Promise<WsFixture> {
   });
 
   // The supergraph names unreachable URLs; SUBGRAPH_URLS points at the real ones.
-  const composed = composeServices([
-    { name: 'reviews', url: 'http://reviews.invalid/graphql', typeDefs: parse(reviewsSdl) },
-    { name: 'products', url: 'http://products.invalid/graphql', typeDefs: parse(productsSdl) },
-  ]);
-  if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
   const dir = mkdtempSync(join(tmpdir(), 'router-ws-test-'));
-  const supergraphPath = join(dir, 'supergraph.graphql');
-  writeFileSync(supergraphPath, composed.supergraphSdl);
+  const writeSupergraph: WsFixture['writeSupergraph'] = (file, opts = {}) => {
+    const composed = composeServices([
+      ...(opts.withoutReviews ? [] : [{ name: 'reviews', url: 'http://reviews.invalid/graphql', typeDefs: parse(reviewsSdl) }]),
+      { name: 'products', url: 'http://products.invalid/graphql', typeDefs: parse(productsSdl) },
+    ]);
+    if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
+    const path = join(dir, file);
+    writeFileSync(path, composed.supergraphSdl);
+    return path;
+  };
+  const supergraphPath = writeSupergraph('supergraph.graphql');
 
   return {
     reviewsUrl,
     products,
     accepted,
     openSockets: () => wss.clients.size,
+    writeSupergraph,
     dropSockets: () => {
       for (const s of wss.clients) s.terminate();
     },
