@@ -1,0 +1,268 @@
+/**
+ * The rules every rendered set of manifests must meet (infra/k8s/manifests.test.ts
+ * runs them on the base and the production overlay, and on broken copies to
+ * prove they catch what they claim). Each check returns problems as strings;
+ * none means the manifests pass.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Deployable } from '../docker/deployables.js';
+import { WEB_SERVER_ENV } from '../docker/deployables.js';
+import { dependencyClosure, findRepoRoot } from '../build/bundle.js';
+import type { K8sObject } from './render.js';
+
+type Obj = Record<string, unknown>;
+
+/** What one deployable must find in its environment. */
+export interface Expectation {
+  deployable: Deployable;
+  /** Variable names its code reads: the config shape's keys and every `process.env.X` in its bundle's sources. */
+  env: string[];
+}
+
+const get = (o: unknown, ...keys: (string | number)[]): unknown =>
+  keys.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), o);
+
+/**
+ * Names read as `process.env.NAME` / `process.env['NAME']` in the non-test
+ * sources of a workspace package and the `@rental/*` packages it depends on
+ * (what the bundle of that package contains).
+ */
+export function envReadInSources(workspaceDir: string): string[] {
+  const root = findRepoRoot(workspaceDir);
+  const { workspace } = dependencyClosure(workspaceDir, root);
+  const dirs = [workspaceDir, ...[...workspace].map((n) => fs.realpathSync(path.join(root, 'node_modules', n)))];
+  const names = new Set<string>();
+  const isTestFile = (f: string) => /\.test\.ts$|(^|\/)(testing|test-support|test-fixtures|ws-fixtures)\.ts$/.test(f);
+  for (const dir of dirs) {
+    const src = path.join(dir, 'src');
+    if (!fs.existsSync(src)) continue;
+    for (const rel of fs.readdirSync(src, { recursive: true }) as string[]) {
+      const file = path.join(src, rel);
+      if (!/\.tsx?$/.test(rel) || isTestFile(rel) || !fs.statSync(file).isFile()) continue;
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/process\.env(?:\.([A-Z][A-Z0-9_]*)|\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\])/g)) names.add((m[1] ?? m[2]) as string);
+    }
+  }
+  return [...names].sort();
+}
+
+/** The variables a deployable reads: shape keys plus direct process.env reads. */
+export function expectedEnv(d: Deployable, shapeKeys: string[] | undefined, root: string): string[] {
+  if (d.kind === 'web') return [...WEB_SERVER_ENV];
+  return [...new Set([...(shapeKeys ?? []), ...envReadInSources(path.join(root, d.workspace))])].sort();
+}
+
+/** Validates every object against the Kubernetes OpenAPI schemas (kubernetes-models). */
+export async function validateSchemas(objects: K8sObject[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const o of objects) {
+    const where = `${o.kind}/${o.metadata.name}`;
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(`kubernetes-models/${o.apiVersion}`)) as Record<string, unknown>;
+    } catch {
+      problems.push(`${where}: unknown apiVersion ${o.apiVersion}`);
+      continue;
+    }
+    const Model = mod[o.kind] as (new (data: unknown) => { validate(): void }) | undefined;
+    if (!Model) {
+      problems.push(`${where}: ${o.apiVersion} has no kind ${o.kind}`);
+      continue;
+    }
+    try {
+      new Model(o).validate();
+    } catch (err) {
+      problems.push(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return problems;
+}
+
+function find(objects: K8sObject[], kind: string, name: string): K8sObject | undefined {
+  return objects.find((o) => o.kind === kind && o.metadata.name === name);
+}
+
+function selects(selector: unknown, labels: Record<string, string>): boolean {
+  const match = (get(selector, 'matchLabels') ?? selector) as Record<string, string> | undefined;
+  if (!match || Object.keys(match).length === 0) return false;
+  return Object.entries(match).every(([k, v]) => labels[k] === v);
+}
+
+function probeProblems(name: string, c: Obj, kind: Deployable['kind']): string[] {
+  const p: string[] = [];
+  for (const [probe, pathWanted] of [
+    ['readinessProbe', '/readyz'],
+    ['livenessProbe', '/healthz'],
+  ] as const) {
+    const pr = c[probe] as Obj | undefined;
+    if (!pr) {
+      p.push(`${name}: no ${probe}`);
+      continue;
+    }
+    if (kind === 'worker') {
+      // Workers serve no HTTP: an exec probe (documented in docs/DEPLOY.md) or an HTTP one once they serve health.
+      if (!get(pr, 'exec', 'command') && !get(pr, 'httpGet')) p.push(`${name}: ${probe} is neither exec nor httpGet`);
+      continue;
+    }
+    if (get(pr, 'httpGet', 'path') !== pathWanted) p.push(`${name}: ${probe} must GET ${pathWanted}`);
+    const port = get(pr, 'httpGet', 'port');
+    const ports = (c.ports as Obj[] | undefined) ?? [];
+    if (!ports.some((x) => x.name === port || x.containerPort === port)) p.push(`${name}: ${probe} port ${String(port)} is not a container port`);
+  }
+  return p;
+}
+
+/** Environment names a container gets, with problems for references that do not resolve. */
+function containerEnv(objects: K8sObject[], name: string, c: Obj): { names: Set<string>; problems: string[] } {
+  const names = new Set<string>();
+  const problems: string[] = [];
+  for (const ef of (c.envFrom as Obj[] | undefined) ?? []) {
+    const cmName = get(ef, 'configMapRef', 'name') as string | undefined;
+    const secName = get(ef, 'secretRef', 'name') as string | undefined;
+    const ref = cmName ? find(objects, 'ConfigMap', cmName) : secName ? find(objects, 'Secret', secName) : undefined;
+    if (!ref) {
+      problems.push(`${name}: envFrom ${cmName ? `ConfigMap ${cmName}` : `Secret ${secName}`} is not among the manifests`);
+      continue;
+    }
+    const data = { ...((ref.data as Obj | undefined) ?? {}), ...((ref.stringData as Obj | undefined) ?? {}) };
+    for (const k of Object.keys(data)) names.add(`${(ef.prefix as string | undefined) ?? ''}${k}`);
+  }
+  for (const e of (c.env as Obj[] | undefined) ?? []) {
+    const n = e.name as string;
+    const secretRef = get(e, 'valueFrom', 'secretKeyRef') as Obj | undefined;
+    const cmRef = get(e, 'valueFrom', 'configMapKeyRef') as Obj | undefined;
+    const ref = secretRef ?? cmRef;
+    if (ref) {
+      const target = find(objects, secretRef ? 'Secret' : 'ConfigMap', ref.name as string);
+      const data = { ...((target?.data as Obj | undefined) ?? {}), ...((target?.stringData as Obj | undefined) ?? {}) };
+      if (!target) problems.push(`${name}: env ${n} refers to ${secretRef ? 'Secret' : 'ConfigMap'} ${String(ref.name)}, which is not among the manifests`);
+      else if (!(String(ref.key) in data)) problems.push(`${name}: env ${n} refers to key ${String(ref.key)} missing from ${String(ref.name)}`);
+      else names.add(n);
+    } else if ('value' in e || 'valueFrom' in e) {
+      names.add(n);
+    }
+  }
+  return { names, problems };
+}
+
+/** Workload rules: probes, resources, rollout, security, autoscaler, PDB, Service, settings. */
+export function checkWorkloads(objects: K8sObject[], expectations: Expectation[]): string[] {
+  const problems: string[] = [];
+  const deployments = objects.filter((o) => o.kind === 'Deployment');
+  const known = new Set(expectations.map((e) => e.deployable.name));
+  for (const dep of deployments) if (!known.has(dep.metadata.name)) problems.push(`Deployment ${dep.metadata.name} is not a known deployable`);
+
+  for (const { deployable: d, env } of expectations) {
+    const dep = find(objects, 'Deployment', d.name);
+    const w = `Deployment ${d.name}`;
+    if (!dep) {
+      problems.push(`${w} is missing`);
+      continue;
+    }
+    const spec = dep.spec as Obj;
+    const podSpec = get(spec, 'template', 'spec') as Obj;
+    const podLabels = (get(spec, 'template', 'metadata', 'labels') ?? {}) as Record<string, string>;
+    const containers = (podSpec.containers as Obj[] | undefined) ?? [];
+    const c = containers.find((x) => x.name === d.name);
+    if (!c) {
+      problems.push(`${w}: no container named ${d.name}`);
+      continue;
+    }
+    if ('replicas' in spec) problems.push(`${w}: sets spec.replicas; the HorizontalPodAutoscaler owns the count`);
+    if (get(spec, 'strategy', 'type') !== 'RollingUpdate' || get(spec, 'strategy', 'rollingUpdate', 'maxUnavailable') !== 0) {
+      problems.push(`${w}: strategy must be RollingUpdate with maxUnavailable: 0`);
+    }
+    const grace = podSpec.terminationGracePeriodSeconds;
+    if (typeof grace !== 'number' || grace < 15) problems.push(`${w}: terminationGracePeriodSeconds must be set (>= 15)`);
+    const preStop = get(c, 'lifecycle', 'preStop') as Obj | undefined;
+    if (!preStop || (!get(preStop, 'exec', 'command') && !get(preStop, 'sleep'))) problems.push(`${w}: no preStop delay before SIGTERM`);
+
+    problems.push(...probeProblems(w, c, d.kind));
+    for (const kind of ['requests', 'limits'])
+      for (const r of ['cpu', 'memory']) if (get(c, 'resources', kind, r) === undefined) problems.push(`${w}: no resources.${kind}.${r}`);
+
+    const podSec = (podSpec.securityContext ?? {}) as Obj;
+    const sec = (c.securityContext ?? {}) as Obj;
+    if (sec.runAsNonRoot !== true && podSec.runAsNonRoot !== true) problems.push(`${w}: runAsNonRoot is not set`);
+    if (typeof (sec.runAsUser ?? podSec.runAsUser) !== 'number' || (sec.runAsUser ?? podSec.runAsUser) === 0) problems.push(`${w}: needs a numeric non-zero runAsUser (the images' USER is a name)`);
+    if (sec.readOnlyRootFilesystem !== true) problems.push(`${w}: readOnlyRootFilesystem is not true`);
+    if (sec.allowPrivilegeEscalation !== false) problems.push(`${w}: allowPrivilegeEscalation is not false`);
+    if (!((get(sec, 'capabilities', 'drop') as string[] | undefined) ?? []).includes('ALL')) problems.push(`${w}: capabilities.drop does not include ALL`);
+
+    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && get(o, 'spec', 'scaleTargetRef', 'kind') === 'Deployment' && get(o, 'spec', 'scaleTargetRef', 'name') === d.name);
+    if (!hpa) problems.push(`${w}: no HorizontalPodAutoscaler targets it`);
+    else {
+      if (hpa.apiVersion !== 'autoscaling/v2') problems.push(`${w}: its autoscaler is ${hpa.apiVersion}, not autoscaling/v2`);
+      const min = get(hpa, 'spec', 'minReplicas') as number | undefined;
+      const max = get(hpa, 'spec', 'maxReplicas') as number;
+      if (!min || min < 2) problems.push(`${w}: autoscaler minReplicas must be >= 2 (one pod may be evicted or rolling)`);
+      if (min && max < min) problems.push(`${w}: autoscaler maxReplicas < minReplicas`);
+      if (!((get(hpa, 'spec', 'metrics') as unknown[] | undefined) ?? []).length) problems.push(`${w}: autoscaler has no metrics`);
+    }
+    const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && selects(get(o, 'spec', 'selector'), podLabels));
+    if (!pdb) problems.push(`${w}: no PodDisruptionBudget selects its pods`);
+
+    if (d.port) {
+      const svc = objects.find((o) => o.kind === 'Service' && selects(get(o, 'spec', 'selector'), podLabels));
+      if (!svc) problems.push(`${w}: no Service selects its pods`);
+      else {
+        const ports = (get(svc, 'spec', 'ports') as Obj[] | undefined) ?? [];
+        const cports = (c.ports as Obj[] | undefined) ?? [];
+        if (!ports.some((p) => cports.some((cp) => cp.name === p.targetPort || cp.containerPort === p.targetPort)))
+          problems.push(`Service ${svc.metadata.name}: no port targets a port of ${d.name}`);
+      }
+      if (!((c.ports as Obj[] | undefined) ?? []).some((p) => p.containerPort === d.port)) problems.push(`${w}: does not expose port ${d.port}`);
+    }
+
+    const { names, problems: refProblems } = containerEnv(objects, w, c);
+    problems.push(...refProblems);
+    for (const key of env) if (!names.has(key)) problems.push(`${w}: setting ${key} (read by its code) is in no ConfigMap or Secret it gets`);
+  }
+  return problems;
+}
+
+/** MongoDB and Redis: StatefulSets with claims, headless Services; Redis append-only. */
+export function checkDatastores(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const name of ['mongodb', 'redis']) {
+    const ss = find(objects, 'StatefulSet', name);
+    if (!ss) {
+      problems.push(`StatefulSet ${name} is missing`);
+      continue;
+    }
+    const claims = ((get(ss, 'spec', 'volumeClaimTemplates') as Obj[] | undefined) ?? []).map((v) => get(v, 'metadata', 'name'));
+    if (claims.length === 0) problems.push(`StatefulSet ${name}: no volumeClaimTemplates`);
+    const mounts = ((get(ss, 'spec', 'template', 'spec', 'containers', 0, 'volumeMounts') as Obj[] | undefined) ?? []).map((m) => m.name);
+    if (!claims.some((c) => mounts.includes(c))) problems.push(`StatefulSet ${name}: its container mounts none of its claims`);
+    const svc = find(objects, 'Service', String(get(ss, 'spec', 'serviceName')));
+    if (!svc || get(svc, 'spec', 'clusterIP') !== 'None') problems.push(`StatefulSet ${name}: serviceName is not a headless Service`);
+    const c = get(ss, 'spec', 'template', 'spec', 'containers', 0) as Obj;
+    if (!c.readinessProbe || !c.livenessProbe) problems.push(`StatefulSet ${name}: needs readiness and liveness probes`);
+    if (!get(c, 'resources', 'requests') || !get(c, 'resources', 'limits')) problems.push(`StatefulSet ${name}: needs resource requests and limits`);
+  }
+  const redisArgs = [...((get(find(objects, 'StatefulSet', 'redis'), 'spec', 'template', 'spec', 'containers', 0, 'command') as string[] | undefined) ?? []), ...((get(find(objects, 'StatefulSet', 'redis'), 'spec', 'template', 'spec', 'containers', 0, 'args') as string[] | undefined) ?? [])];
+  const i = redisArgs.indexOf('--appendonly');
+  if (i < 0 || redisArgs[i + 1] !== 'yes') problems.push('StatefulSet redis: not started with --appendonly yes');
+  return problems;
+}
+
+/** The Ingress sends /graphql to the router with WebSocket-friendly timeouts. */
+export function checkIngress(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  const ing = objects.find((o) => o.kind === 'Ingress');
+  if (!ing) return ['no Ingress'];
+  const paths = ((get(ing, 'spec', 'rules') as Obj[] | undefined) ?? []).flatMap((r) => (get(r, 'http', 'paths') as Obj[] | undefined) ?? []);
+  const gql = paths.find((p) => p.path === '/graphql');
+  if (get(gql, 'backend', 'service', 'name') !== 'router') problems.push('Ingress: /graphql does not go to the router Service');
+  const a = ing.metadata.annotations ?? {};
+  for (const k of ['proxy-read-timeout', 'proxy-send-timeout']) {
+    if (Number(a[`nginx.ingress.kubernetes.io/${k}`] ?? 0) < 3600) problems.push(`Ingress: nginx.ingress.kubernetes.io/${k} must be >= 3600 for long-lived WebSockets`);
+  }
+  if (a['nginx.ingress.kubernetes.io/proxy-http-version'] !== '1.1') problems.push('Ingress: proxy-http-version must be 1.1 (WebSocket upgrade)');
+  for (const p of paths) {
+    const svc = get(p, 'backend', 'service', 'name') as string;
+    if (!find(objects, 'Service', svc)) problems.push(`Ingress: backend Service ${svc} does not exist`);
+  }
+  return problems;
+}
