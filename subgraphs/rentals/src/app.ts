@@ -31,7 +31,7 @@ export async function startRentals(config: RentalsConfig, opts: StartRentalsOpti
   const logger = opts.logger ?? createLogger('rentals', config.LOG_LEVEL);
   const runtime = await openRuntime(config, opts, logger);
   try {
-    runtime.outbox.start();
+    runtime.relay.start();
     const server = await startSubgraph({
       name: 'rentals',
       typeDefs,

@@ -5,8 +5,9 @@
  *
  * ## Charging once per reservation, whatever the concurrency
  * 1. Validate (amount, quantity, token shape, token known to the provider).
- * 2. One conditional upsert keyed by `reservationId` (unique index) inserts the
- *    rental with payment `PROCESSING`. Exactly one caller inserts.
+ * 2. An insert of the rental with payment `PROCESSING`; the unique index on
+ *    `reservationId` refuses every other insert (E11000), so exactly one
+ *    caller inserts.
  * 3. Only the inserter calls the provider, with an AbortSignal and a timeout of
  *    `PAYMENT_PROVIDER_TIMEOUT_MS`; the answer is recorded with a conditional
  *    update from `PROCESSING` (PAID → rental `AWAITING_PICKUP`; DECLINED, or
@@ -22,16 +23,21 @@
  *    from it; real providers have idempotency keys). `providerCalls` counts it.
  *
  * ## Refund versus hand-over
- * A refund first cancels the rental (`AWAITING_PICKUP` + `PAID` → `CANCELLED`,
- * conditional), then asks the provider, then records `REFUNDED`. `startRental`
- * is the conditional `AWAITING_PICKUP` → `ACTIVE`. Whichever lands first wins;
- * the other answers `INVALID_STATE`. A crash between the cancel and the
+ * A refund first cancels the rental with ONE conditional update
+ * (`AWAITING_PICKUP` + `PAID` → `CANCELLED`), then asks the provider, then
+ * records `REFUNDED`. `startRental` is ONE conditional update
+ * (`AWAITING_PICKUP` + `readyForPickup` + `PAID` → `ACTIVE`, `RentalStarted`
+ * in the same update). Both match only `AWAITING_PICKUP` and the database
+ * applies one single-document update at a time, so exactly one can win; the
+ * other matches nothing and answers `INVALID_STATE`. No lock is involved, so
+ * the API process (`startRental`, `refundPayment`) and the worker
+ * (`ReservationCancelled`) arbitrate through the document alone. A crash between the cancel and the
  * provider call leaves `CANCELLED` + `PAID`, which the next refund call (the
  * saga retry or the `ReservationCancelled` consumer) completes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { badInput, DomainError, invalidState, notFound } from '@rental/errors';
-import { createEvent } from '@rental/events';
+import { createEvent, type OutboxRelay } from '@rental/events';
 import type { Logger } from '@rental/observability';
 import {
   CURRENCY,
@@ -45,7 +51,7 @@ import {
   validateAmount,
   validateQuantity,
 } from './domain/index.js';
-import type { ChargeOutcome, RentalDoc, RentalOutbox, RentalsData } from './data/index.js';
+import type { ChargeOutcome, RentalDoc, RentalsData } from './data/index.js';
 import { ProviderTimeoutError, callWithTimeout, type PaymentProvider } from './payments/index.js';
 
 export interface ChargeInput {
@@ -63,8 +69,8 @@ export interface RentalsServiceOptions {
   provider: PaymentProvider;
   /** `PAYMENT_PROVIDER_TIMEOUT_MS`. */
   providerTimeoutMs: number;
-  /** Publishes the outbox right after a write. */
-  outbox?: RentalOutbox;
+  /** The shared outbox relay: publishes a rental's outbox right after its write. */
+  relay?: OutboxRelay;
   logger: Logger;
   /** How often a duplicate charge re-reads the record while it is PROCESSING. */
   pollMs?: number;
@@ -84,7 +90,7 @@ export class RentalsService {
   private readonly data: RentalsData;
   private readonly provider: PaymentProvider;
   private readonly timeoutMs: number;
-  private readonly outbox: RentalOutbox | undefined;
+  private readonly relay: OutboxRelay | undefined;
   private readonly log: Logger;
   private readonly pollMs: number;
 
@@ -92,7 +98,7 @@ export class RentalsService {
     this.data = options.data;
     this.provider = options.provider;
     this.timeoutMs = options.providerTimeoutMs;
-    this.outbox = options.outbox;
+    this.relay = options.relay;
     this.log = options.logger;
     this.pollMs = options.pollMs ?? 20;
   }
@@ -145,7 +151,7 @@ export class RentalsService {
         outcome = { status: 'FAILED', reason: PROVIDER_ERROR_REASON, providerRef: null };
       }
     }
-    const settled = await this.data.settleCharge(doc, payment.attemptStartedAt, outcome);
+    const settled = await this.data.settleCharge(doc._id, payment.attemptStartedAt, outcome);
     if (!settled) {
       // Our lease was taken over (we were slower than the stale limit): answer theirs.
       const current = await this.data.findById(doc._id);
@@ -172,7 +178,7 @@ export class RentalsService {
       if (isFinal(doc.payment.status)) return doc;
       const age = Date.now() - new Date(doc.payment.attemptStartedAt).getTime();
       if (age > staleProcessingMs(this.timeoutMs)) {
-        const claimed = await this.data.claimStaleCharge(doc, doc.payment.attemptStartedAt);
+        const claimed = await this.data.claimStaleCharge(doc._id, doc.payment.attemptStartedAt);
         if (claimed) {
           this.log.warn({ reservationId: doc.reservationId }, 'taking over a stale charge');
           return this.runCharge(claimed);
@@ -203,7 +209,7 @@ export class RentalsService {
       if (!doc) return null;
       const { payment } = doc;
       if (payment.status === 'PROCESSING') {
-        const marked = await this.data.requestRefundWhileProcessing(doc);
+        const marked = await this.data.requestRefundWhileProcessing(doc._id);
         // The charger refunds as soon as it settles; wait for its answer (or take a stale one over).
         if (marked) await this.awaitFinalCharge(marked);
         continue;
@@ -213,11 +219,11 @@ export class RentalsService {
 
       let leased: RentalDoc | null;
       if (doc.status === 'AWAITING_PICKUP') {
-        leased = await this.data.cancelForRefund(doc);
+        leased = await this.data.cancelForRefund(doc._id);
       } else {
         // CANCELLED + PAID: another caller is refunding, or died doing it.
         const since = payment.refundAttemptAt ? new Date(payment.refundAttemptAt).getTime() : 0;
-        leased = Date.now() - since > staleProcessingMs(this.timeoutMs) ? await this.data.claimStaleRefund(doc, payment.refundAttemptAt) : null;
+        leased = Date.now() - since > staleProcessingMs(this.timeoutMs) ? await this.data.claimStaleRefund(doc._id, payment.refundAttemptAt) : null;
         if (!leased) {
           if (Date.now() > deadline) {
             throw new DomainError('TRY_LATER', `refund for reservation ${reservationId} is in progress`, { retryAfterSeconds: 1 });
@@ -249,7 +255,7 @@ export class RentalsService {
       this.log.error({ err, reservationId }, 'refund failed at the provider');
       throw new DomainError('SERVICE_UNAVAILABLE', 'payment provider did not confirm the refund; try again', { retryAfterSeconds: 1 });
     }
-    const refunded = await this.data.markRefunded(doc, answer.providerRef);
+    const refunded = await this.data.markRefunded(doc._id, answer.providerRef);
     if (refunded) {
       this.log.info({ reservationId, rentalId: doc._id, amount: payment.amount }, 'payment refunded');
       return refunded;
@@ -270,13 +276,13 @@ export class RentalsService {
     const refusal = startRefusal({ state: doc.status, readyForPickup: doc.readyForPickup, paymentStatus: doc.payment.status });
     if (refusal) throw invalidState(refusal);
     const event = createEvent('RentalStarted', { rentalId: doc._id, reservationId }, requestId ? { requestId } : {});
-    const started = await this.data.start(doc, event);
+    const started = await this.data.start(doc._id, event);
     if (!started) {
       const now = await this.data.findById(doc._id);
       const why = now && startRefusal({ state: now.status, readyForPickup: now.readyForPickup, paymentStatus: now.payment.status });
       throw invalidState(why ?? 'rental changed meanwhile; try again');
     }
-    this.outbox?.flushSoon(started);
+    this.relay?.flushSoon(started._id, this.data.model);
     this.log.info({ reservationId, rentalId: started._id }, 'rental started');
     return started;
   }
@@ -292,12 +298,12 @@ export class RentalsService {
       { rentalId, reservationId: doc.reservationId, itemId: doc.itemId, quantity: doc.quantity },
       requestId ? { requestId } : {},
     );
-    const returned = await this.data.markReturned(doc, event);
+    const returned = await this.data.markReturned(doc._id, event);
     if (!returned) {
       const now = await this.data.findById(rentalId);
       throw invalidState(refusalMessage(now?.status ?? doc.status, 'return'));
     }
-    this.outbox?.flushSoon(returned);
+    this.relay?.flushSoon(returned._id, this.data.model);
     this.log.info({ reservationId: doc.reservationId, rentalId }, 'rental returned');
     return returned;
   }

@@ -37,7 +37,7 @@ export async function startRentalsWorker(config: RentalsConfig, opts: RentalsWor
   const runtime = await openRuntime(config, opts, logger);
   let consumer: Consumer;
   try {
-    runtime.outbox.start();
+    runtime.relay.start();
     consumer = await startConsumer({
       subgraph: 'rentals',
       redisUrl: config.REDIS_URL,

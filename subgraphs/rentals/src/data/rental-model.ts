@@ -3,7 +3,8 @@
  * payment together. Collection `rentals` in the rentals subgraph's database.
  *
  * Why one document for both: every rule that couples them is then ONE
- * conditional single-document update (FerretDB 1.24 has no transactions):
+ * conditional single-document update, atomic on MongoDB and on our patched
+ * FerretDB (no multi-document transactions are needed, nor any lock):
  * - the charge happens once per reservation: the document is inserted first
  *   with `payment.status: PROCESSING` (unique index on `reservationId`), and
  *   only the inserter calls the provider;

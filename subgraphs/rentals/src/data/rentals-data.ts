@@ -1,22 +1,24 @@
 /**
- * Data access of the rentals subgraph. Every state change is one conditional
- * single-document update (the FerretDB 1.24 subset: keyed `$set`/`$unset`,
- * `$inc`, `$exists`), run under the rental's Redis lock (see
- * `rental-lock.ts`: FerretDB does not isolate concurrent updates); each
- * returns the document after the change, or `null` when its condition no
- * longer held (someone else moved the state first).
+ * Data access of the rentals subgraph. Every state change is ONE conditional
+ * single-document update from the expected state (the FerretDB 1.24 subset:
+ * keyed `$set`/`$unset`, `$inc`, `$exists`); each returns the document after
+ * the change, or `null` when its condition no longer held (someone else moved
+ * the state first). Events go into the outbox in that same update
+ * (`withOutbox`), processed event ids too (`markProcessed`).
+ *
+ * Concurrency rests on single-document atomicity (docs/ARCHITECTURE.md,
+ * "MongoDB subset"): of concurrent conditional updates from one state exactly
+ * one matches and the others change nothing. MongoDB guarantees it; stock
+ * FerretDB 1.24 does not, which is why the local build is patched
+ * (`infra/local/atomicity.test.ts`) and why the race tests here (start vs
+ * refund, concurrent returns, refunds and charges) fail on a server without
+ * the guarantee. No lock is taken anywhere: nothing reads a rental, decides,
+ * and writes back unconditionally.
  */
 import { randomUUID } from 'node:crypto';
 import { markProcessed, notProcessed, withOutbox, type DomainEvent } from '@rental/events';
 import type { PaymentState, RentalState } from '../domain/index.js';
-import type { RentalLocks } from './rental-lock.js';
 import type { PaymentDoc, RentalDoc, RentalModel } from './rental-model.js';
-
-/** Which rental a write is about: its id and the reservation id (the lock key). */
-export interface RentalKey {
-  _id: string;
-  reservationId: string;
-}
 
 /** What `chargePayment` records. */
 export interface NewCharge {
@@ -45,15 +47,7 @@ function isDuplicateKey(err: unknown): boolean {
 }
 
 export class RentalsData {
-  constructor(
-    readonly model: RentalModel,
-    readonly locks: RentalLocks,
-  ) {}
-
-  /** Runs one conditional update of a rental under its lock. */
-  private locked<T>(reservationId: string, write: () => Promise<T>): Promise<T> {
-    return this.locks.run(reservationId, write);
-  }
+  constructor(readonly model: RentalModel) {}
 
   findById(id: string): Promise<RentalDoc | null> {
     return this.model.findById(id).lean<RentalDoc>().exec();
@@ -83,9 +77,9 @@ export class RentalsData {
    * on `reservationId` (a duplicate is refused with E11000, however
    * concurrent, on MongoDB and FerretDB alike), so `inserted` is true for
    * exactly one caller per reservation, and only that caller may call the
-   * provider. (A plain insert rather than an upsert with `$setOnInsert`:
-   * on FerretDB an upsert that matches may rewrite the existing document and
-   * undo a concurrent settle; an insert never touches it.)
+   * provider. (A plain insert rather than an upsert with `$setOnInsert`: an
+   * insert never writes to an existing document, so a duplicate call cannot
+   * touch a charge in flight.)
    */
   async insertProcessing(charge: NewCharge, now = new Date()): Promise<{ doc: RentalDoc; inserted: boolean }> {
     const payment: PaymentDoc = {
@@ -139,10 +133,10 @@ export class RentalsData {
   }
 
   /** Records the provider's answer, if `attemptStartedAt` still holds the lease. */
-  settleCharge(key: RentalKey, attemptStartedAt: Date, outcome: ChargeOutcome, now = new Date()): Promise<RentalDoc | null> {
-    return this.locked(key.reservationId, () => this.model
+  settleCharge(id: string, attemptStartedAt: Date, outcome: ChargeOutcome, now = new Date()): Promise<RentalDoc | null> {
+    return this.model
       .findOneAndUpdate(
-        { _id: key._id, 'payment.status': 'PROCESSING', 'payment.attemptStartedAt': attemptStartedAt },
+        { _id: id, 'payment.status': 'PROCESSING', 'payment.attemptStartedAt': attemptStartedAt },
         {
           $set: {
             status: outcome.status === 'PAID' ? 'AWAITING_PICKUP' : 'CANCELLED',
@@ -156,27 +150,27 @@ export class RentalsData {
         AFTER,
       )
       .lean<RentalDoc>()
-      .exec());
+      .exec();
   }
 
   /** Takes over a charge whose caller has gone quiet (lease = the `attemptStartedAt` seen). */
-  claimStaleCharge(key: RentalKey, seenAttemptStartedAt: Date, now = new Date()): Promise<RentalDoc | null> {
-    return this.locked(key.reservationId, () => this.model
+  claimStaleCharge(id: string, seenAttemptStartedAt: Date, now = new Date()): Promise<RentalDoc | null> {
+    return this.model
       .findOneAndUpdate(
-        { _id: key._id, 'payment.status': 'PROCESSING', 'payment.attemptStartedAt': seenAttemptStartedAt },
+        { _id: id, 'payment.status': 'PROCESSING', 'payment.attemptStartedAt': seenAttemptStartedAt },
         { $set: { 'payment.attemptStartedAt': now }, $inc: { 'payment.providerCalls': 1 } },
         AFTER,
       )
       .lean<RentalDoc>()
-      .exec());
+      .exec();
   }
 
   /** Marks a refund as wanted while the charge is still in flight; `null` when it is not in flight any more. */
-  requestRefundWhileProcessing(key: RentalKey): Promise<RentalDoc | null> {
-    return this.locked(key.reservationId, () => this.model
-      .findOneAndUpdate({ _id: key._id, 'payment.status': 'PROCESSING' }, { $set: { 'payment.refundRequested': true } }, AFTER)
+  requestRefundWhileProcessing(id: string): Promise<RentalDoc | null> {
+    return this.model
+      .findOneAndUpdate({ _id: id, 'payment.status': 'PROCESSING' }, { $set: { 'payment.refundRequested': true } }, AFTER)
       .lean<RentalDoc>()
-      .exec());
+      .exec();
   }
 
   /**
@@ -184,63 +178,63 @@ export class RentalsData {
    * `CANCELLED`, taking the refund lease (`refundAttemptAt`): only the caller
    * that gets the document back calls the provider.
    */
-  cancelForRefund(key: RentalKey, now = new Date()): Promise<RentalDoc | null> {
-    return this.locked(key.reservationId, () => this.model
+  cancelForRefund(id: string, now = new Date()): Promise<RentalDoc | null> {
+    return this.model
       .findOneAndUpdate(
-        { _id: key._id, status: 'AWAITING_PICKUP', 'payment.status': 'PAID' },
+        { _id: id, status: 'AWAITING_PICKUP', 'payment.status': 'PAID' },
         { $set: { status: 'CANCELLED', cancelledAt: now, 'payment.refundAttemptAt': now } },
         AFTER,
       )
       .lean<RentalDoc>()
-      .exec());
+      .exec();
   }
 
   /** Takes over a refund whose caller has gone quiet (lease = the `refundAttemptAt` seen). */
-  claimStaleRefund(key: RentalKey, seenRefundAttemptAt: Date | null, now = new Date()): Promise<RentalDoc | null> {
-    return this.locked(key.reservationId, () => this.model
+  claimStaleRefund(id: string, seenRefundAttemptAt: Date | null, now = new Date()): Promise<RentalDoc | null> {
+    return this.model
       .findOneAndUpdate(
-        { _id: key._id, status: 'CANCELLED', 'payment.status': 'PAID', 'payment.refundAttemptAt': seenRefundAttemptAt },
+        { _id: id, status: 'CANCELLED', 'payment.status': 'PAID', 'payment.refundAttemptAt': seenRefundAttemptAt },
         { $set: { 'payment.refundAttemptAt': now } },
         AFTER,
       )
       .lean<RentalDoc>()
-      .exec());
+      .exec();
   }
 
   /** Refund step 2, after the provider refunded: `PAID` (rental `CANCELLED`) → `REFUNDED`. */
-  markRefunded(key: RentalKey, refundRef: string, now = new Date()): Promise<RentalDoc | null> {
-    return this.locked(key.reservationId, () => this.model
+  markRefunded(id: string, refundRef: string, now = new Date()): Promise<RentalDoc | null> {
+    return this.model
       .findOneAndUpdate(
-        { _id: key._id, status: 'CANCELLED', 'payment.status': 'PAID' },
+        { _id: id, status: 'CANCELLED', 'payment.status': 'PAID' },
         { $set: { 'payment.status': 'REFUNDED', 'payment.refundRef': refundRef, 'payment.refundedAt': now } },
         AFTER,
       )
       .lean<RentalDoc>()
-      .exec());
+      .exec();
   }
 
   /** Hand-over: `AWAITING_PICKUP` (ready, paid) → `ACTIVE`, with `RentalStarted` in the outbox. */
-  start(key: RentalKey, event: DomainEvent, now = new Date()): Promise<RentalDoc | null> {
-    return this.locked(key.reservationId, () => this.model
+  start(id: string, event: DomainEvent, now = new Date()): Promise<RentalDoc | null> {
+    return this.model
       .findOneAndUpdate(
-        { _id: key._id, status: 'AWAITING_PICKUP', readyForPickup: true, 'payment.status': 'PAID' },
+        { _id: id, status: 'AWAITING_PICKUP', readyForPickup: true, 'payment.status': 'PAID' },
         withOutbox({ $set: { status: 'ACTIVE', startedAt: now } }, [event]),
         AFTER,
       )
       .lean<RentalDoc>()
-      .exec());
+      .exec();
   }
 
   /** Return: `ACTIVE` → `RETURNED`, with `RentalReturned` in the outbox. */
-  markReturned(key: RentalKey, event: DomainEvent, now = new Date()): Promise<RentalDoc | null> {
-    return this.locked(key.reservationId, () => this.model
+  markReturned(id: string, event: DomainEvent, now = new Date()): Promise<RentalDoc | null> {
+    return this.model
       .findOneAndUpdate(
-        { _id: key._id, status: 'ACTIVE' },
+        { _id: id, status: 'ACTIVE' },
         withOutbox({ $set: { status: 'RETURNED', returnedAt: now } }, [event]),
         AFTER,
       )
       .lean<RentalDoc>()
-      .exec());
+      .exec();
   }
 
   /**
@@ -248,20 +242,16 @@ export class RentalsData {
    * Returns whether this call changed the document.
    */
   async markReady(reservationId: string, eventId: string, now = new Date()): Promise<boolean> {
-    const res = await this.locked(reservationId, () =>
-      this.model.updateOne(
-        { reservationId, ...notProcessed(eventId) },
-        { $set: { readyForPickup: true, readyAt: now, ...markProcessed(eventId) } },
-      ),
+    const res = await this.model.updateOne(
+      { reservationId, ...notProcessed(eventId) },
+      { $set: { readyForPickup: true, readyAt: now, ...markProcessed(eventId) } },
     );
     return res.modifiedCount === 1;
   }
 
   /** Remembers that `eventId` was handled for the reservation's rental; false when it already was. */
   async markEventProcessed(reservationId: string, eventId: string): Promise<boolean> {
-    const res = await this.locked(reservationId, () =>
-      this.model.updateOne({ reservationId, ...notProcessed(eventId) }, { $set: markProcessed(eventId) }),
-    );
+    const res = await this.model.updateOne({ reservationId, ...notProcessed(eventId) }, { $set: markProcessed(eventId) });
     return res.modifiedCount === 1;
   }
 }
