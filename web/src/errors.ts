@@ -87,6 +87,8 @@ export function describeError(info: ApiErrorInfo, context = 'do that'): string {
     case 'SERVICE_UNAVAILABLE':
     case 'TRY_LATER':
       return `We could not ${context} right now because a service is busy or down.${retryHint(info)}`;
+    case 'GRAPHQL_VALIDATION_FAILED':
+      return `The server does not offer what this page needs to ${context} (its API is older than this page). Try again after it is updated.`;
     case 'NETWORK':
       return `We could not reach the server to ${context}. Check your connection and try again.`;
     default:

@@ -197,7 +197,9 @@ export const ReservationForm = forwardRef<ReservationFormHandle, Props>(function
               <strong data-testid="price-total">{formatMoney(price)}</strong>
             </>
           ) : (
-            <span className="muted">Choose an item, dates and a quantity to see the price.</span>
+            <span className="muted">
+              {item ? 'Enter valid dates and a quantity to see the price.' : 'Choose an item, dates and a quantity to see the price.'}
+            </span>
           )}
         </div>
 
