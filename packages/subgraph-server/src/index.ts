@@ -1,4 +1,5 @@
 export { startSubgraph, type SubgraphOptions, type RunningSubgraph, type BaseContext } from './server.js';
+export { SERVICE_RESTART, type SubscriptionServer } from './subscriptions.js';
 export { toGraphQLError, formatError } from './errors.js';
 export { onShutdownSignals } from './shutdown.js';
 export { HealthState } from './health.js';

@@ -17,6 +17,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { DocumentNode } from 'graphql';
+import { attachSubscriptions, type SubscriptionServer } from './subscriptions.js';
 import {
   AuthError,
   IDENTITY_HEADER,
@@ -53,6 +54,11 @@ export interface SubgraphOptions<Ctx extends BaseContext> {
   onStop?: () => Promise<void>;
   /** Largest request body accepted. */
   bodyLimit?: string;
+  /**
+   * Serve the schema's `Subscription` fields over graphql-ws on the same
+   * `/graphql` path (WebSocket upgrade), see `subscriptions.ts`.
+   */
+  subscriptions?: boolean;
 }
 
 export interface RunningSubgraph {
@@ -69,8 +75,13 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
   const httpServer = http.createServer(app);
   const health = new HealthState(opts.readinessChecks ?? []);
 
+  const schema = buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]);
+  const subscriptions: SubscriptionServer | undefined = opts.subscriptions
+    ? attachSubscriptions({ httpServer, schema, internalSecret: opts.internalSecret, logger: opts.logger, production: opts.production, context: opts.context, name: opts.name })
+    : undefined;
+
   const apollo = new ApolloServer<Ctx>({
-    schema: buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]),
+    schema,
     includeStacktraceInErrorResponses: false,
     // onShutdownSignals owns SIGTERM/SIGINT. Apollo's own handler would call stop() concurrently
     // with ours, and a second concurrent ApolloServer.stop() never resolves (its barrier is only
@@ -80,6 +91,8 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
     csrfPrevention: true,
     formatError: formatError(opts.logger, opts.production),
     plugins: [
+      // Sockets first (closed 1012 so clients reconnect elsewhere), then the HTTP connections drain.
+      ...(subscriptions ? [{ serverWillStart: async () => ({ drainServer: () => subscriptions.close() }) }] : []),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       // Federated tracing (ftv1) is only for Apollo Studio usage reporting, which we do not use.
@@ -168,6 +181,7 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
     stop() {
       stopped ??= (async () => {
         health.draining = true;
+        await subscriptions?.close();
         await apollo.stop();
         await opts.onStop?.();
         health.close();

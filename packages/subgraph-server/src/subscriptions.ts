@@ -1,0 +1,123 @@
+/**
+ * Subscriptions of a subgraph over graphql-ws (protocol `graphql-transport-ws`),
+ * on the same HTTP server and the same `/graphql` path as queries (a
+ * WebSocket upgrade), over the same schema.
+ *
+ * - Identity: the caller (the router, or a trusted service) sends the signed
+ *   internal identity in `connection_init` as `connectionParams.identity`,
+ *   and optionally `connectionParams.requestId`. Without a valid identity
+ *   graphql-ws closes the socket with 4403 Forbidden, so a subgraph's port
+ *   reached directly yields nothing, as over HTTP. The identity is checked
+ *   once per socket (the router opens one per downstream connection).
+ * - Context: the subgraph's own `context` factory, with the socket's
+ *   identity, its request id and a logger bound to both, per operation.
+ * - Errors are formatted as over HTTP: a `DomainError`/`AuthError` thrown by a
+ *   `subscribe` or `resolve` keeps its `extensions.code`; anything else is an
+ *   `INTERNAL_SERVER_ERROR` (message hidden in production). An error thrown by
+ *   `subscribe` ends that subscription only (graphql-ws sends a `next` with
+ *   the errors, then `complete`); the socket stays open.
+ * - Shutdown: {@link SubscriptionServer.close} closes every socket with 1012
+ *   "Service Restart" (clients reconnect, to another instance if there is
+ *   one) and stops accepting new ones; it runs before Apollo drains HTTP.
+ *   Closing a socket calls `return()` on each of its subscriptions' iterators,
+ *   so resolvers release what they hold.
+ */
+import type http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { verifyInternalIdentity, type Identity } from '@rental/auth';
+import type { Logger } from '@rental/observability';
+import { formatError } from './errors.js';
+import type { BaseContext } from './server.js';
+
+/** Close code sent to every socket on shutdown (RFC 6455 "Service Restart"). */
+export const SERVICE_RESTART = 1012;
+
+export interface SubscriptionServer {
+  /** Sockets open now. */
+  sockets(): number;
+  /** Closes every socket with 1012 and stops accepting new ones; idempotent. */
+  close(): Promise<void>;
+}
+
+type SocketExtra = {
+  identity?: Identity;
+  requestId?: string;
+};
+
+export function attachSubscriptions<Ctx extends BaseContext>(opts: {
+  name: string;
+  httpServer: http.Server;
+  schema: GraphQLSchema;
+  internalSecret: string;
+  logger: Logger;
+  production: boolean;
+  context: (base: BaseContext) => Ctx | Promise<Ctx>;
+}): SubscriptionServer {
+  const wss = new WebSocketServer({ server: opts.httpServer, path: '/graphql' });
+  const format = formatError(opts.logger, opts.production);
+  const formatAll = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
+    errors.map((e) => format(e instanceof GraphQLError ? e.toJSON() : { message: String(e) }, e));
+
+  useServer<Record<string, unknown> | undefined, SocketExtra>(
+    {
+      schema: opts.schema,
+      async onConnect(ctx) {
+        const token = ctx.connectionParams?.identity;
+        if (typeof token !== 'string' || token.length === 0) {
+          opts.logger.warn('subscription socket without identity refused');
+          return false;
+        }
+        try {
+          ctx.extra.identity = await verifyInternalIdentity(token, opts.internalSecret);
+        } catch (err) {
+          opts.logger.warn({ err }, 'subscription socket with an invalid identity refused');
+          return false;
+        }
+        const requestId = ctx.connectionParams?.requestId;
+        ctx.extra.requestId = typeof requestId === 'string' && requestId.length > 0 && requestId.length <= 200 ? requestId : randomUUID();
+        return true;
+      },
+      context: async (ctx) => {
+        const identity = ctx.extra.identity!;
+        const requestId = ctx.extra.requestId ?? randomUUID();
+        const logger = opts.logger.child({ requestId, caller: identity.sub, transport: 'ws' });
+        return opts.context({ identity, requestId, logger });
+      },
+      onNext(_ctx, _id, _payload, _args, result: ExecutionResult) {
+        if (!result.errors || result.errors.length === 0) return;
+        return { ...result, errors: formatAll(result.errors) };
+      },
+      // graphql-ws calls this for a document that does not validate (or names no operation).
+      onError(_ctx, _id, _payload, errors) {
+        return formatAll(
+          errors.map((e) =>
+            e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }),
+          ),
+        );
+      },
+    },
+    wss,
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    sockets: () => wss.clients.size,
+    close() {
+      closing ??= (async () => {
+        // Stop taking upgrades (ws emits its close once the last client is gone).
+        const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
+        for (const socket of wss.clients) socket.close(SERVICE_RESTART, 'Service Restart');
+        // A socket that does not complete the close handshake in time is cut.
+        const deadline = Date.now() + 2000;
+        while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        for (const socket of wss.clients) socket.terminate();
+        await closed;
+        opts.logger.info(`${opts.name}: subscription sockets closed`);
+      })();
+      return closing;
+    },
+  };
+}
