@@ -24,6 +24,7 @@ import { authenticate, requestIdFrom, type RouterContext } from './identity.js';
 import { SERVICE, errorCounter, metrics, requestCounter, requestDuration } from './metrics.js';
 import { checkOverrides, readSupergraph, supergraphHook, type SubgraphEndpoint } from './supergraph.js';
 import { sandboxWithSubscriptions } from './sandbox.js';
+import { UpstreamRegistry } from './upstreams/pool.js';
 import { SubscriptionPlanner } from './subscriptions/planner.js';
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions/server.js';
 
@@ -118,8 +119,17 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
 
   const signer = new InternalIdentitySigner(config.INTERNAL_JWT_SECRET, 'router');
   // The gateway's fetches and the subscription executor's go through the same data sources.
-  const buildService = ({ name, url }: { name: string; url?: string }) =>
-    new IdentityDataSource(name, config.SUBGRAPH_URLS[name] ?? url ?? '', signer, logger);
+  // A subgraph with several URLs (`name=url|url`) gets a pool: spread, skip down ones, retry queries.
+  const upstreams = new UpstreamRegistry({
+    downMs: config.SUBGRAPH_DOWN_MS,
+    healthPath: config.SUBGRAPH_HEALTH_PATH,
+    healthIntervalMs: config.SUBGRAPH_HEALTH_INTERVAL_MS,
+    logger,
+  });
+  const buildService = ({ name, url }: { name: string; url?: string }) => {
+    const spec = config.SUBGRAPH_URLS[name] ?? url ?? '';
+    return new IdentityDataSource(name, spec, signer, logger, spec.includes('|') ? upstreams.get(name, spec) : undefined);
+  };
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphHook({
       path: config.SUPERGRAPH_PATH,
@@ -131,7 +141,9 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     buildService,
   });
   // Subscriptions plan against whatever supergraph the gateway has loaded.
-  const planner = new SubscriptionPlanner(config.SUBGRAPH_URLS, buildService);
+  const planner = new SubscriptionPlanner(config.SUBGRAPH_URLS, buildService, (name, spec) =>
+    spec.includes('|') ? upstreams.get(name, spec).pick() : spec,
+  );
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     try {
       planner.update(coreSupergraphSdl);
@@ -273,6 +285,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
         await subscriptions.close();
         // Closes the listener, waits for in-flight requests, then stops the gateway.
         await apollo.stop();
+        upstreams.close();
         health.close();
         logger.info('router stopped');
       })();

@@ -5,7 +5,19 @@
  */
 import { commonShape, env, loadConfig, parseConfig, z } from '@rental/config';
 
-/** `name=url,name=url` → a map; every url http(s), every name given once. */
+function isHttpUrl(url: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `name=url,name=url` → a map; every url http(s), every name given once.
+ * A subgraph may have several URLs, `name=url|url|…` (the router spreads its
+ * fetches over them, see upstreams/); the map keeps them `|`-joined.
+ */
 const subgraphUrls = z
   .string()
   .default('')
@@ -14,26 +26,21 @@ const subgraphUrls = z
     for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
       const eq = entry.indexOf('=');
       const name = eq > 0 ? entry.slice(0, eq).trim() : '';
-      const url = eq > 0 ? entry.slice(eq + 1).trim() : '';
-      if (!name || !url) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" is not name=url` });
+      const urls = eq > 0 ? entry.slice(eq + 1).split('|').map((u) => u.trim()).filter(Boolean) : [];
+      if (!name || urls.length === 0) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}" is not name=url (or name=url|url)` });
         continue;
       }
-      let ok = false;
-      try {
-        ok = ['http:', 'https:'].includes(new URL(url).protocol);
-      } catch {
-        ok = false;
-      }
-      if (!ok) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `subgraph "${name}": "${url}" is not an http or https URL` });
+      const bad = urls.filter((u) => !isHttpUrl(u));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `subgraph "${name}": "${bad[0]}" is not an http or https URL` });
         continue;
       }
       if (name in out) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, message: `subgraph "${name}" is given twice` });
         continue;
       }
-      out[name] = url;
+      out[name] = [...new Set(urls)].join('|');
     }
     return out;
   });
@@ -49,8 +56,14 @@ export const routerShape = {
   SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
   /** Reload the supergraph when the file changes (default: on in development). */
   SUPERGRAPH_WATCH: z.enum(['true', 'false', '1', '0']).optional(),
-  /** `name=url,…`: subgraph URLs that replace those written in the supergraph. */
+  /** `name=url,…` (or `name=url|url`): subgraph URLs that replace those written in the supergraph. */
   SUBGRAPH_URLS: subgraphUrls,
+  /** A subgraph URL that refused a connection is skipped this long (multi-URL subgraphs). */
+  SUBGRAPH_DOWN_MS: env.int(5_000, 0, 600_000),
+  /** Readiness path polled on each URL of a multi-URL subgraph (`off`: no polling). */
+  SUBGRAPH_HEALTH_PATH: z.string().default('/readyz').transform((v) => (v === 'off' ? '' : v)),
+  /** How often that readiness path is polled. */
+  SUBGRAPH_HEALTH_INTERVAL_MS: env.int(1_000, 100, 600_000),
   /** Browser origins allowed by CORS; `*` allows any. Empty: same-origin only. */
   CORS_ORIGINS: env.list([]),
   /** Largest request body accepted (express/body-parser syntax). */

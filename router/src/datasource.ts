@@ -14,6 +14,9 @@ import { ANONYMOUS, IDENTITY_HEADER, REQUEST_ID_HEADER, type InternalIdentitySig
 import type { Logger } from '@rental/observability';
 import type { RouterContext } from './identity.js';
 import { subgraphFetchDuration } from './metrics.js';
+import { poolFetcher, RETRY_MARK } from './upstreams/fetcher.js';
+import { isRetryable } from './upstreams/operation.js';
+import type { UpstreamPool } from './upstreams/pool.js';
 
 type Options = GraphQLDataSourceProcessOptions<RouterContext>;
 type Response = Awaited<ReturnType<RemoteGraphQLDataSource<RouterContext>['process']>>;
@@ -25,9 +28,17 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<RouterContext> {
     url: string,
     private readonly signer: InternalIdentitySigner,
     private readonly logger: Logger,
+    /** Several URLs for this subgraph: fetches spread over them, queries retried on another (upstreams/). */
+    pool?: UpstreamPool,
   ) {
-    super({ url });
+    super({ url: pool?.urls[0] ?? url });
+    if (pool && pool.urls.length > 1) {
+      this.pool = pool;
+      this.fetcher = poolFetcher(this.fetcher, pool, logger);
+    }
   }
+
+  private readonly pool: UpstreamPool | undefined;
 
   override async willSendRequest(options: Options): Promise<void> {
     const { request } = options;
@@ -36,6 +47,8 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<RouterContext> {
     const identity = context?.identity ?? ANONYMOUS;
     request.http?.headers.set(IDENTITY_HEADER, await this.signer.sign(identity));
     if (context?.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    // Read (and removed) by the pool fetcher: only a query may be sent to a second URL.
+    if (this.pool) request.http?.headers.set(RETRY_MARK, isRetryable(request.query) ? '1' : '0');
   }
 
   override async process(options: Options): Promise<Response> {

@@ -42,8 +42,10 @@ export interface SupergraphState {
   apiGraphQLSchema: GraphQLSchema;
   /** Data sources for the fetches of each event's rest, by subgraph name. */
   services: Record<string, GraphQLDataSource<RouterContext>>;
-  /** The WebSocket URL of each subgraph (its http URL with a ws scheme). */
+  /** The WebSocket URL of each subgraph (its http URL with a ws scheme; the first when it has several). */
   wsUrls: Record<string, string>;
+  /** The WebSocket URL to open a subscription on now (a healthy one of a multi-URL subgraph). */
+  wsUrl(serviceName: string): string | undefined;
 }
 
 /** A validated subscription with its plan; the variables are checked ones. */
@@ -100,6 +102,8 @@ export class SubscriptionPlanner {
   constructor(
     private readonly overrides: Record<string, string>,
     private readonly buildService: (def: ServiceEndpointDefinition) => GraphQLDataSource<RouterContext>,
+    /** Picks one http URL of a subgraph's `url|url` spec (default: the first). */
+    private readonly pickUrl: (name: string, spec: string) => string = (_name, spec) => spec.split('|')[0] ?? spec,
   ) {}
 
   /** Loads a supergraph (called by the gateway on every load or update). */
@@ -108,11 +112,16 @@ export class SubscriptionPlanner {
     const apiSchema = supergraph.apiSchema();
     const services: SupergraphState['services'] = {};
     const wsUrls: SupergraphState['wsUrls'] = {};
+    const specs: Record<string, string> = {};
+    const toWs = (httpUrl: string) => httpUrl.replace(/^http/i, 'ws');
     for (const { name, url } of subgraphsOf(supergraphSdl)) {
       const httpUrl = this.overrides[name] ?? url;
       services[name] = this.buildService({ name, url: httpUrl });
-      wsUrls[name] = httpUrl.replace(/^http/i, 'ws');
+      specs[name] = httpUrl;
+      wsUrls[name] = toWs(httpUrl.split('|')[0] ?? httpUrl);
     }
+    const pickUrl = this.pickUrl;
+    const wsUrl = (serviceName: string) => (specs[serviceName] ? toWs(pickUrl(serviceName, specs[serviceName])) : undefined);
     this.current = {
       state: {
         supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
@@ -120,6 +129,7 @@ export class SubscriptionPlanner {
         apiGraphQLSchema: apiSchema.toGraphQLJSSchema(),
         services,
         wsUrls,
+        wsUrl,
       },
       planner: new QueryPlanner(supergraph),
       cache: new Map(),

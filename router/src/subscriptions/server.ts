@@ -124,7 +124,7 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
   function openSubscription(ctx: OperationContext, prepared: PreparedSubscription): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
     const { connection, id } = ctx;
     const { primary, state } = prepared;
-    const url = state.wsUrls[primary.serviceName];
+    const url = state.wsUrl(primary.serviceName);
     if (!url) {
       release(connection, id);
       return { errors: [new GraphQLErrorClass(`Unknown subgraph "${primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };

@@ -1,0 +1,3 @@
+export { UpstreamPool, UpstreamRegistry, splitUrls, type PoolOptions } from './pool.js';
+export { poolFetcher, connectionFailure, RETRY_MARK } from './fetcher.js';
+export { operationKind, isRetryable } from './operation.js';
