@@ -131,13 +131,16 @@ export function externalsPlugin(pkgName: string, closure: { npm: Set<string>; wo
   };
 }
 
-/** Bundles `entries` of the package in `pkgDir` into `pkgDir/dist`. */
-export async function bundle(pkgDir: string, entries: Entry[] = defaultEntries(pkgDir)): Promise<string[]> {
+/**
+ * Bundles `entries` of the package in `pkgDir` into `outdir` (default
+ * `pkgDir/dist`). The npm packages stay external, so `outdir` must be where
+ * Node finds the repository's node_modules (inside the repository).
+ */
+export async function bundle(pkgDir: string, entries: Entry[] = defaultEntries(pkgDir), outdir = path.join(pkgDir, 'dist')): Promise<string[]> {
   const root = findRepoRoot(pkgDir);
   const pkg = readJson(path.join(pkgDir, 'package.json'));
   if (entries.length === 0) throw new Error(`${pkg.name}: no entry to bundle (src/main.ts, src/worker.ts)`);
   const closure = dependencyClosure(pkgDir, root);
-  const outdir = path.join(pkgDir, 'dist');
   fs.rmSync(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: pkgDir,

@@ -8,7 +8,7 @@
  * Settings come from the ConfigMaps (`envFrom`: `rental-config` for all,
  * `<subgraph>-config` for a subgraph's own tuning); secrets are referenced key
  * by key (`secretKeyRef` into `rental-secrets`), so a pod gets only the
- * secrets its config shape reads.
+ * secrets it uses.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,8 +18,6 @@ import { DEPLOYABLES, type Deployable } from '../docker/deployables.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-/** The keys of the `rental-secrets` Secret that the services read. */
-export const SECRET_KEYS = ['JWT_SECRET', 'INTERNAL_JWT_SECRET', 'MONGODB_URI', 'REDIS_URL'] as const;
 export const SECRET_NAME = 'rental-secrets';
 export const COMMON_CONFIG = 'rental-config';
 
@@ -81,8 +79,20 @@ function probes(d: Deployable): Record<string, unknown> {
   };
 }
 
-export function deploymentOf(d: Deployable, shapeKeys: string[] | undefined): Record<string, unknown> {
-  const secretEnv = SECRET_KEYS.filter((k) => shapeKeys?.includes(k)).map((k) => ({
+/**
+ * The keys of `rental-secrets` a deployable gets (fixed per kind, so the
+ * generated files do not change with every config edit; the manifest test
+ * checks them against what the code reads).
+ */
+export function secretKeysOf(d: Deployable): string[] {
+  if (d.kind === 'web') return [];
+  // The router uses Redis for its mutation rate limit and the shared APQ cache.
+  if (d.kind === 'router') return ['JWT_SECRET', 'INTERNAL_JWT_SECRET', 'REDIS_URL'];
+  return ['INTERNAL_JWT_SECRET', 'MONGODB_URI', 'REDIS_URL'];
+}
+
+export function deploymentOf(d: Deployable): Record<string, unknown> {
+  const secretEnv = secretKeysOf(d).map((k) => ({
     name: k,
     valueFrom: { secretKeyRef: { name: SECRET_NAME, key: k } },
   }));
@@ -194,9 +204,8 @@ function pdbOf(d: Deployable): Record<string, unknown> {
   };
 }
 
-export async function renderDeployable(d: Deployable): Promise<string> {
-  const shape = await loadShape(d);
-  const docs = [deploymentOf(d, shape ? Object.keys(shape) : undefined), serviceOf(d), hpaOf(d), pdbOf(d)].filter(
+export function renderDeployable(d: Deployable): string {
+  const docs = [deploymentOf(d), serviceOf(d), hpaOf(d), pdbOf(d)].filter(
     (x): x is Record<string, unknown> => x !== undefined,
   );
   const header =
@@ -211,7 +220,7 @@ export function manifestPath(d: Deployable): string {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   for (const d of DEPLOYABLES) {
-    fs.writeFileSync(manifestPath(d), await renderDeployable(d));
+    fs.writeFileSync(manifestPath(d), renderDeployable(d));
     process.stdout.write(`wrote ${path.relative(process.cwd(), manifestPath(d))}\n`);
   }
 }
