@@ -20,7 +20,13 @@ import type { RouterConfig } from './config.js';
 import { IdentityDataSource } from './datasource.js';
 import { formatError } from './errors.js';
 import { RouterHealth } from './health.js';
-import { authenticate, requestIdFrom, type RouterContext } from './identity.js';
+import { requestIdFrom, type RouterContext } from './identity.js';
+import { createTokenVerifier } from './auth/settings.js';
+import { KeySetUnavailableError } from './auth/verifier.js';
+import { parseOptions, shapeRule, type OperationLimits } from './limits/operation.js';
+import { limitsPlugin } from './limits/plugin.js';
+import { MutationRateLimiter } from './limits/rate-limit.js';
+import { RedisKeyValueCache, connectRedis } from './limits/redis.js';
 import { SERVICE, errorCounter, metrics, requestCounter, requestDuration } from './metrics.js';
 import { checkOverrides, readSupergraph, supergraphHook, type SubgraphEndpoint } from './supergraph.js';
 import { sandboxWithSubscriptions } from './sandbox.js';
@@ -108,7 +114,28 @@ function bytes(limit: string): number {
 export async function startRouter(config: RouterConfig, options: RouterOptions = {}): Promise<RunningRouter> {
   const logger = options.logger ?? createLogger(SERVICE, config.LOG_LEVEL);
   const production = config.NODE_ENV === 'production';
-  const tokenOptions = { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
+  // People's tokens: JWT_SECRET (HS256) or JWKS_URL; production refuses HS256 unless allowed (auth/settings.ts).
+  const verifier = createTokenVerifier(config);
+  const limits: OperationLimits = {
+    maxDepth: config.MAX_DEPTH,
+    maxAliases: config.MAX_ALIASES,
+    maxRootFields: config.MAX_ROOT_FIELDS,
+    maxTokens: config.MAX_TOKENS,
+    maxCost: config.MAX_COST,
+    defaultListSize: config.COST_DEFAULT_LIST_SIZE,
+  };
+  // Redis (optional): the mutation rate limit and the APQ cache shared by all replicas.
+  const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, logger) : undefined;
+  const redisPrefix = `${config.ROUTER_REDIS_PREFIX}:`;
+  const mutationsPerMinute = config.RATE_LIMIT_MUTATIONS_PER_MINUTE ?? (production ? 120 : 0);
+  const rateLimiter =
+    redis && mutationsPerMinute > 0 ? new MutationRateLimiter(redis, redisPrefix, mutationsPerMinute, logger) : undefined;
+  if (!rateLimiter) {
+    logger.info(
+      { redis: Boolean(redis), mutationsPerMinute },
+      'mutation rate limit off (needs REDIS_URL and RATE_LIMIT_MUTATIONS_PER_MINUTE > 0)',
+    );
+  }
 
   const supergraphSdl = readSupergraph(config.SUPERGRAPH_PATH);
   const subgraphs = checkOverrides(supergraphSdl, config.SUBGRAPH_URLS);
@@ -144,6 +171,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
   const planner = new SubscriptionPlanner(config.SUBGRAPH_URLS, buildService, (name, spec) =>
     spec.includes('|') ? upstreams.get(name, spec).pick() : spec,
   );
+  planner.limits = limits;
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     try {
       planner.update(coreSupergraphSdl);
@@ -163,6 +191,15 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     includeStacktraceInErrorResponses: false,
     introspection: !production,
     csrfPrevention: true,
+    // One operation per request: a batch would multiply every per-operation limit.
+    allowBatchedHttpRequests: false,
+    parseOptions: parseOptions(limits),
+    validationRules: [shapeRule(limits)],
+    // Automatic persisted queries; in Redis when there is one, so every replica knows every hash.
+    persistedQueries: {
+      ttl: config.APQ_TTL_SECONDS,
+      ...(redis ? { cache: new RedisKeyValueCache(redis, `${redisPrefix}apq:`, logger) } : {}),
+    },
     // Shutdown is ours (stop() below): readiness first, then drain.
     stopOnTerminationSignals: false,
     formatError: formatError(logger, production),
@@ -172,6 +209,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
         ? ApolloServerPluginLandingPageDisabled()
         : sandboxWithSubscriptions(ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })),
       metricsPlugin(),
+      limitsPlugin(limits, rateLimiter),
     ],
   });
   await apollo.start();
@@ -204,9 +242,14 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     // GraphQL-shaped UNAUTHENTICATED error and no data (nothing is executed).
     async (req, res, next) => {
       try {
-        res.locals.identity = await authenticate(req.header('authorization'), tokenOptions);
+        res.locals.identity = (await verifier.authenticate(req.header('authorization'))).identity;
         next();
       } catch (err) {
+        if (err instanceof KeySetUnavailableError) {
+          errorCounter.inc({ service: SERVICE, code: 'SERVICE_UNAVAILABLE' });
+          res.status(503).setHeader('Retry-After', '5').json(graphqlErrorBody(err.message, 'SERVICE_UNAVAILABLE'));
+          return;
+        }
         const message = err instanceof AuthError ? err.message : 'unauthenticated';
         errorCounter.inc({ service: SERVICE, code: 'UNAUTHENTICATED' });
         requestCounter.inc({ service: SERVICE, operation: 'unauthenticated', code: 'UNAUTHENTICATED' });
@@ -214,9 +257,10 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
       }
     },
     expressMiddleware(apollo, {
-      context: async ({ res }) => ({
+      context: async ({ req, res }) => ({
         identity: res.locals.identity as Identity,
         requestId: res.locals.requestId as string,
+        ...(req.socket.remoteAddress ? { clientIp: req.socket.remoteAddress } : {}),
       }),
     }),
   );
@@ -247,7 +291,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     httpServer,
     planner,
     apollo,
-    authenticate: (authorization) => authenticate(authorization, tokenOptions),
+    authenticate: (authorization) => verifier.authenticate(authorization),
     signer,
     logger,
     production,
@@ -276,7 +320,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     health,
     subgraphs,
     subscriptions,
-    authenticate: (authorization) => authenticate(authorization, tokenOptions),
+    authenticate: async (authorization) => (await verifier.authenticate(authorization)).identity,
     stop() {
       stopped ??= (async () => {
         health.draining = true;
@@ -286,6 +330,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
         // Closes the listener, waits for in-flight requests, then stops the gateway.
         await apollo.stop();
         upstreams.close();
+        await redis?.quit().catch(() => redis.disconnect());
         health.close();
         logger.info('router stopped');
       })();

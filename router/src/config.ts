@@ -48,10 +48,38 @@ const subgraphUrls = z
 export const routerShape = {
   ...commonShape,
   ROUTER_PORT: env.port(4000),
-  /** HS256 secret of the people's bearer tokens. */
-  JWT_SECRET: env.secret(32),
+  /** HS256 secret of the people's bearer tokens (local); required unless JWKS_URL is set. */
+  JWT_SECRET: env.secret(32).optional(),
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().optional(),
+  /** The identity provider's JSON Web Key Set (production); when set, tokens are verified against it. */
+  JWKS_URL: env.url(['http', 'https']).optional(),
+  /** Accepted `alg`s (default HS256 with JWT_SECRET; RS256,ES256 with JWKS_URL). */
+  JWT_ALGORITHMS: env.list([]),
+  /** Clock skew tolerated on exp/nbf/iat. */
+  JWT_CLOCK_TOLERANCE_SECONDS: env.int(5, 0, 300),
+  /** Least time between two key set fetches (an unknown `kid` triggers one). */
+  JWKS_COOLDOWN_MS: env.int(30_000, 0, 3_600_000),
+  /** How long a fetched key set is used before it is fetched again. */
+  JWKS_CACHE_MAX_AGE_MS: env.int(600_000, 1_000, 86_400_000),
+  /** Production only: start with JWT_SECRET (HS256) and no JWKS_URL. */
+  ALLOW_HS256_IN_PRODUCTION: env.bool(false),
+  /** Operation limits (see router/README.md, "Limits"). */
+  MAX_DEPTH: env.int(12, 1, 1_000),
+  MAX_ALIASES: env.int(30, 0, 10_000),
+  MAX_ROOT_FIELDS: env.int(20, 1, 10_000),
+  MAX_TOKENS: env.int(4_000, 10, 1_000_000),
+  MAX_COST: env.int(5_000, 1, 100_000_000),
+  /** Multiplier of a list field without `first` in the cost estimate. */
+  COST_DEFAULT_LIST_SIZE: env.int(20, 1, 10_000),
+  /** Mutations per caller per minute (Redis; needs REDIS_URL). 0: off. Default 120 in production, off otherwise. */
+  RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  /** Redis for the mutation rate limit and the shared APQ cache. Unset: both local/off (logged). */
+  REDIS_URL: env.url(['redis', 'rediss']).optional(),
+  /** Key prefix in Redis (tests isolate runs with it). */
+  ROUTER_REDIS_PREFIX: z.string().default('router'),
+  /** How long an automatic persisted query stays registered. */
+  APQ_TTL_SECONDS: env.int(86_400, 1, 31_536_000),
   /** The supergraph file, relative to the working directory (the repo root). */
   SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
   /** Reload the supergraph when the file changes (default: on in development). */

@@ -13,6 +13,7 @@
 import { Kind, type GraphQLError, parse, visit, type ASTNode, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from '@rental/observability';
+import { LIMIT_CODE, TOO_MANY_TOKENS } from './limits/operation.js';
 
 /** Messages graphql-js uses for a bad input value (ValuesOfCorrectTypeRule, coerceInputValue). */
 const INPUT_VALUE_MESSAGES = [
@@ -90,6 +91,18 @@ export function formatError(logger: Logger, production: boolean) {
     let message = formatted.message;
     const code = typeof extensions.code === 'string' ? extensions.code : undefined;
 
+    // Operation limits (limits/operation.ts): one code, BAD_USER_INPUT, whichever stage caught them.
+    if (typeof extensions.limit === 'string') {
+      return { message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { ...extensions, code: LIMIT_CODE } };
+    }
+    const tokens = code === 'GRAPHQL_PARSE_FAILED' ? TOO_MANY_TOKENS.exec(message) : null;
+    if (tokens) {
+      const max = Number(tokens[1]);
+      return {
+        message: `Operation has more than ${max} tokens; the limit is ${max}`,
+        extensions: { ...extensions, code: LIMIT_CODE, limit: 'MAX_TOKENS', max },
+      };
+    }
     if (code === 'GRAPHQL_VALIDATION_FAILED' && isInputValueMessage(message)) {
       const field = inlineInputField(message, error);
       if (field && !message.includes(`"${field.split('.').pop()}"`)) message = `${field}: ${message}`;

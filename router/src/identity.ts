@@ -11,6 +11,8 @@ import { ANONYMOUS, AuthError, verifyUserToken, type Identity, type UserTokenOpt
 export type RouterContext = {
   identity: Identity;
   requestId: string;
+  /** The peer address (rate limit key of anonymous callers). */
+  clientIp?: string;
 };
 
 /**

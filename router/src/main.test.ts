@@ -29,6 +29,7 @@ it('on SIGTERM: /readyz fails, an in-flight request completes, the process exits
     env: {
       ...process.env,
       NODE_ENV: 'production',
+      ALLOW_HS256_IN_PRODUCTION: 'true',
       LOG_LEVEL: 'info',
       ROUTER_PORT: String(port),
       INTERNAL_JWT_SECRET: INTERNAL_SECRET,

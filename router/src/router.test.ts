@@ -190,7 +190,7 @@ describe('HTTP endpoints', () => {
 describe('production mode', () => {
   let prod: RunningRouter;
   beforeAll(async () => {
-    prod = await startRouter(fx.config({ NODE_ENV: 'production' }));
+    prod = await startRouter(fx.config({ NODE_ENV: 'production', ALLOW_HS256_IN_PRODUCTION: 'true' }));
   });
   afterAll(() => prod?.stop());
 

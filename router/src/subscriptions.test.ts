@@ -273,7 +273,7 @@ describe('bad input', () => {
     await vi.waitFor(() => expect(extra.error).toBeDefined(), { timeout: 2_000, interval: 10 });
     expect((extra.error as Array<{ message: string; extensions?: { code?: string } }>)[0]).toMatchObject({
       message: expect.stringMatching(/limit 3/),
-      extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+      extensions: { code: 'BAD_USER_INPUT', limit: 'MAX_SUBSCRIPTIONS_PER_CONNECTION', max: 3 },
     });
     subs[0]!.stop();
     await listening(before, 2);

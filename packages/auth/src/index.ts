@@ -60,7 +60,8 @@ function hmacKey(secret: string): Uint8Array {
   return key;
 }
 
-function identityFromClaims(payload: JWTPayload, allowed: readonly Role[]): Identity {
+/** Maps verified claims to an {@link Identity}; throws {@link AuthError} on a bad subject, role or storeId. */
+export function identityFromClaims(payload: JWTPayload, allowed: readonly Role[]): Identity {
   const { sub, role, storeId } = payload as JWTPayload & { role?: unknown; storeId?: unknown };
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) throw new AuthError('token has no valid subject');
   if (typeof role !== 'string' || !allowed.includes(role as Role)) throw new AuthError('token has no valid role');
@@ -71,7 +72,8 @@ function identityFromClaims(payload: JWTPayload, allowed: readonly Role[]): Iden
   return storeId ? { sub, role: role as Role, storeId } : { sub, role: role as Role };
 }
 
-function explain(err: unknown): AuthError {
+/** A jose (or our own) verification failure as an {@link AuthError} with a short public reason. */
+export function explainAuthError(err: unknown): AuthError {
   if (err instanceof AuthError) return err;
   if (err instanceof joseErrors.JWTExpired) return new AuthError('token expired');
   if (err instanceof joseErrors.JWTClaimValidationFailed) return new AuthError(`token claim "${err.claim}" is invalid`);
@@ -97,7 +99,7 @@ export async function verifyUserToken(token: string, opts: UserTokenOptions): Pr
     });
     return identityFromClaims(payload, USER_ROLES);
   } catch (err) {
-    throw explain(err);
+    throw explainAuthError(err);
   }
 }
 
@@ -164,7 +166,7 @@ export async function verifyInternalIdentity(token: string, secret: string): Pro
     const identity = identityFromClaims(payload, [...USER_ROLES, 'SERVICE', 'ANONYMOUS']);
     return { ...identity, issuer: payload.iss as string };
   } catch (err) {
-    throw explain(err);
+    throw explainAuthError(err);
   }
 }
 

@@ -14,4 +14,4 @@ import { createRequire } from 'node:module';
 
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
-export const { GraphQLError, parse, validate, getOperationAST, getVariableValues } = graphql;
+export const { GraphQLError, parse, validate, getOperationAST, getVariableValues, specifiedRules } = graphql;

@@ -16,7 +16,8 @@
  * plan and subgraph connection they started with.
  */
 import type { DocumentNode, GraphQLError as GraphQLErrorType, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import { GraphQLError, getOperationAST, getVariableValues, parse, validate } from './graphql.js';
+import { GraphQLError, getOperationAST, getVariableValues, parse, specifiedRules, validate } from './graphql.js';
+import { checkCost, shapeRule, type OperationLimits } from '../limits/operation.js';
 import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
 import { buildOperationContext, type GraphQLDataSource, type ServiceEndpointDefinition } from '@apollo/gateway';
@@ -99,6 +100,9 @@ export class SubscriptionPlanner {
     | { state: SupergraphState; planner: QueryPlanner; cache: Map<string, CachedPlan> }
     | undefined;
 
+  /** The router's operation limits, applied to operations over WebSocket as over HTTP (set by the router). */
+  limits: OperationLimits | undefined;
+
   constructor(
     private readonly overrides: Record<string, string>,
     private readonly buildService: (def: ServiceEndpointDefinition) => GraphQLDataSource<RouterContext>,
@@ -171,6 +175,10 @@ export class SubscriptionPlanner {
       maxErrors: 50,
     });
     if (coerced.errors) return coerced.errors.map((e) => codedError(e.message, 'BAD_USER_INPUT', e));
+    if (this.limits) {
+      const tooCostly = checkCost(current.state.apiGraphQLSchema, cached.document, cached.operation, coerced.coerced, this.limits);
+      if (tooCostly) return [tooCostly];
+    }
     return {
       kind: 'subscription',
       state: current.state,
@@ -192,12 +200,12 @@ export class SubscriptionPlanner {
   ): CachedPlan | GraphQLErrorType[] {
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(query, this.limits ? { maxTokens: this.limits.maxTokens } : undefined);
     } catch (err) {
       const e = err as GraphQLErrorType;
       return [codedError(e.message, 'GRAPHQL_PARSE_FAILED', e)];
     }
-    const invalid = validate(state.apiGraphQLSchema, document);
+    const invalid = validate(state.apiGraphQLSchema, document, this.limits ? [...specifiedRules, shapeRule(this.limits)] : undefined);
     if (invalid.length > 0) return invalid.map((e) => codedError(e.message, 'GRAPHQL_VALIDATION_FAILED', e));
     const operation = getOperationAST(document, operationName);
     if (!operation) {

@@ -19,7 +19,7 @@
  *   answered by the next ping is terminated.
  * - Per operation, bad input never closes the socket: parse, validation and
  *   variable errors, an operation beyond `MAX_SUBSCRIPTIONS_PER_CONNECTION`
- *   (code TOO_MANY_SUBSCRIPTIONS) and a subgraph's refusal come back as an
+ *   (code BAD_USER_INPUT, `extensions.limit` MAX_SUBSCRIPTIONS_PER_CONNECTION) and a subgraph's refusal come back as an
  *   `error` message for that id; the other operations carry on.
  * - Queries and mutations sent over the socket run through Apollo Server
  *   (`executeOperation`, the same pipeline, plugins and error formatting as
@@ -36,6 +36,7 @@ import type { ExecutionArgs, ExecutionResult, FormattedExecutionResult, GraphQLE
 import { GraphQLError as GraphQLErrorClass } from './graphql.js';
 import type { ApolloServer } from '@apollo/server';
 import { AuthError, type Identity, type InternalIdentitySigner } from '@rental/auth';
+import { KeySetUnavailableError, type Authenticated } from '../auth/verifier.js';
 import type { Logger } from '@rental/observability';
 import { formatError } from '../errors.js';
 import { requestIdFrom, type RouterContext } from '../identity.js';
@@ -52,7 +53,8 @@ export interface SubscriptionServerOptions {
   httpServer: http.Server;
   planner: SubscriptionPlanner;
   apollo: ApolloServer<RouterContext>;
-  authenticate(authorization: string | undefined): Promise<Identity>;
+  /** Verifies the connection's token; `expiresAt` closes the socket (4403) when the token expires. */
+  authenticate(authorization: string | undefined): Promise<Authenticated>;
   signer: InternalIdentitySigner;
   logger: Logger;
   production: boolean;
@@ -76,6 +78,10 @@ interface Connection {
   upstream: UpstreamPool;
   /** Ids of this connection's open subscriptions (the limit and the gauge count these). */
   active: Set<string>;
+  /** The peer address (rate limit key of anonymous callers). */
+  clientIp?: string;
+  /** Closes the socket when the token expires. */
+  expiry?: NodeJS.Timeout;
 }
 
 /** Handed from `onSubscribe` to `subscribe`/`execute` as the context value. */
@@ -166,7 +172,7 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
     const { query, variables, operationName } = prepared.request;
     const response = await opts.apollo.executeOperation(
       { query, variables: variables ?? undefined, operationName: operationName ?? undefined },
-      { contextValue: { identity: ctx.connection.identity, requestId: ctx.connection.requestId } },
+      { contextValue: { identity: ctx.connection.identity, requestId: ctx.connection.requestId, clientIp: ctx.connection.clientIp } },
     );
     if (response.body.kind === 'single') return response.body.singleResult as ExecutionResult;
     return {
@@ -183,10 +189,16 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
           params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization,
         );
         let identity: Identity;
+        let expiresAt: number | undefined;
         try {
           if (authorization === false) throw new AuthError('connectionParams.authorization must be a string');
-          identity = await opts.authenticate(authorization);
+          ({ identity, expiresAt } = await opts.authenticate(authorization));
         } catch (err) {
+          if (err instanceof KeySetUnavailableError) {
+            // 1013 "Try Again Later": the key set could not be fetched; not the caller's fault.
+            socket.close(1013, err.message.slice(0, 120));
+            return false;
+          }
           const message = err instanceof AuthError ? err.message : 'unauthenticated';
           errorCounter.inc({ service: SERVICE, code: 'UNAUTHENTICATED' });
           socket.close(4403, message.slice(0, 120));
@@ -200,7 +212,15 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
           requestId,
           upstream: new UpstreamPool({ identity, requestId, signer: opts.signer, logger }),
           active: new Set(),
+          ...(ctx.extra.request.socket.remoteAddress ? { clientIp: ctx.extra.request.socket.remoteAddress } : {}),
         };
+        if (expiresAt !== undefined) {
+          // The connection lives only as long as its token: at `exp` it is closed 4403 (the client signs in again).
+          const timer = setTimeout(() => socket.close(4403, 'token expired'), Math.min(Math.max(0, expiresAt - Date.now()), 2_147_483_647));
+          timer.unref();
+          ctx.extra.connection.expiry = timer;
+          socket.once('close', () => clearTimeout(timer));
+        }
         return true;
       },
 
@@ -213,10 +233,12 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
           if (Array.isArray(prepared)) return prepared;
           if (prepared.kind === 'subscription') {
             if (connection.active.size >= opts.maxSubscriptionsPerConnection) {
-              return refuse(
-                `Too many subscriptions on this connection (limit ${opts.maxSubscriptionsPerConnection}); complete one first`,
-                'TOO_MANY_SUBSCRIPTIONS',
-              );
+              return [
+                new GraphQLErrorClass(
+                  `Too many subscriptions on this connection (limit ${opts.maxSubscriptionsPerConnection}); complete one first`,
+                  { extensions: { code: 'BAD_USER_INPUT', limit: 'MAX_SUBSCRIPTIONS_PER_CONNECTION', max: opts.maxSubscriptionsPerConnection } },
+                ),
+              ];
             }
             connection.active.add(id);
             subscriptionsOpen.inc({ service: SERVICE });
