@@ -25,6 +25,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createLogger, type Logger } from '@rental/observability';
 import { parseEvent, type DomainEvent } from './catalog.js';
+import { queueDepth, registerQueueDepth } from './metrics.js';
 import { consumersOf, consumingSubgraphs, queueName, type ConsumingSubgraph } from './routing.js';
 
 /** How jobs are retried; tests shorten the backoff. */
@@ -65,6 +66,8 @@ export class EventBus {
   private readonly jobOptions: Omit<JobsOptions, 'jobId'>;
   private readonly log: Logger;
   private readonly publishTimeoutMs: number;
+  /** Removes this bus's queues from the `event_queue_jobs` gauge. */
+  private readonly unregisterDepth: () => void;
 
   constructor(options: EventBusOptions) {
     this.prefix = options.prefix;
@@ -88,6 +91,8 @@ export class EventBus {
       removeOnComplete: { age: COMPLETED_JOB_RETENTION_S, count: COMPLETED_JOB_RETENTION_COUNT },
       removeOnFail: false,
     };
+    // Producers report the depth of every consumer queue on /metrics (read at scrape time).
+    this.unregisterDepth = registerQueueDepth(() => queueDepth(this));
   }
 
   /** The queue of one consuming subgraph, created on first use. Also used by metrics and tests. */
@@ -138,6 +143,7 @@ export class EventBus {
 
   /** Closes the queues, and the connection when the bus opened it. */
   async close(): Promise<void> {
+    this.unregisterDepth();
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
     if (!this.ownsConnection) return;

@@ -93,4 +93,11 @@ describe('event catalog', () => {
       /payload\.quantity/,
     );
   });
+  it('accepts the optional reservation details on the reservation events, and events without them', () => {
+    const details = { itemId: 'i1', itemName: 'Camera', storeId: 's1', quantity: 1, startDate: '2027-03-01', endDate: '2027-03-02', totalPrice: null, createdAt: new Date().toISOString() };
+    const withDetails = createEvent('ReservationCancelled', { ...details, reservationId: rid, customerId: 'c1', reason: 'r' });
+    expect(withDetails.payload).toMatchObject(details);
+    expect(createEvent('ReservationPaymentFailed', { reservationId: rid, customerId: 'c1', reason: 'r' }).payload).toEqual({ reservationId: rid, customerId: 'c1', reason: 'r' });
+    expect(() => createEvent('ReservationRejected', { ...details, quantity: 0, reservationId: rid, customerId: 'c1', itemId: 'i1', reason: 'r' })).toThrow(InvalidEventError);
+  });
 });

@@ -34,8 +34,27 @@ const reason = z.string();
  * line here and a line in the routing table (`routing.ts`); the compiler then
  * points at every place that has to know about it.
  */
+/**
+ * What the reservation's own events may add so a consumer (the customer view)
+ * can show a reservation from its first event, whichever arrives first:
+ * optional, so older producers and queued events stay valid.
+ */
+const reservationDetails = {
+  itemId: id.optional(),
+  itemName: z.string().optional(),
+  storeId: id.optional(),
+  quantity: positiveInt.optional(),
+  startDate: calendarDate.optional(),
+  endDate: calendarDate.optional(),
+  /** null while the price was not known (e.g. rejected before the stock was taken). */
+  totalPrice: z.number().int().nonnegative().nullable().optional(),
+  /** When the reservation was created (its PENDING moment), ISO 8601. */
+  createdAt: z.string().datetime({ offset: true }).optional(),
+};
+
 export const payloadSchemas = {
   ReservationConfirmed: z.object({
+    createdAt: reservationDetails.createdAt,
     reservationId: id,
     customerId: id,
     itemId: id,
@@ -46,9 +65,9 @@ export const payloadSchemas = {
     endDate: calendarDate,
     totalPrice: z.number().int().nonnegative(),
   }),
-  ReservationRejected: z.object({ reservationId: id, customerId: id, itemId: id, reason }),
-  ReservationPaymentFailed: z.object({ reservationId: id, customerId: id, reason }),
-  ReservationCancelled: z.object({ reservationId: id, customerId: id, reason }),
+  ReservationRejected: z.object({ ...reservationDetails, reservationId: id, customerId: id, itemId: id, reason }),
+  ReservationPaymentFailed: z.object({ ...reservationDetails, reservationId: id, customerId: id, reason }),
+  ReservationCancelled: z.object({ ...reservationDetails, reservationId: id, customerId: id, reason }),
   StoreOrderCreated: z.object({ orderId: id, reservationId: id, storeId: id }),
   StoreOrderPrepared: z.object({ orderId: id, reservationId: id, storeId: id }),
   StoreOrderCancelled: z.object({ orderId: id, reservationId: id }),

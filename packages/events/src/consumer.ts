@@ -22,10 +22,11 @@
  *   Handlers move state forward only, and skip events that arrive for a
  *   state already passed.
  */
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createLogger, type Logger } from '@rental/observability';
 import { InvalidEventError, parseEvent, type EventOf, type EventType } from './catalog.js';
+import { depthOf, eventLag, eventsHandled, registerQueueDepth } from './metrics.js';
 import { queueName, type ConsumingSubgraph } from './routing.js';
 
 /** What a handler gets besides the event. */
@@ -83,7 +84,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     } catch (err) {
       const message = err instanceof InvalidEventError || err instanceof Error ? err.message : String(err);
       log.error({ queue, jobId: job.id, jobName: job.name, err }, 'event consumer: invalid event, failing without retry');
+      eventsHandled.inc({ queue, type: job.name, outcome: 'invalid' });
       throw new UnrecoverableError(message);
+    }
+    // First delivery only: a retry's lag would measure the backoff, not the pipeline.
+    if (job.attemptsMade === 0) {
+      const occurred = Date.parse(event.occurredAt);
+      if (Number.isFinite(occurred)) eventLag.observe({ queue, type: event.type }, Math.max(0, Date.now() - occurred) / 1000);
     }
     const eventLog = log.child({
       queue,
@@ -96,11 +103,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     const handler = handlers[event.type] as EventHandler<EventType> | undefined;
     if (!handler) {
       eventLog.debug('event consumer: no handler, acknowledged');
+      eventsHandled.inc({ queue, type: event.type, outcome: 'ok' });
       return;
     }
     const attempt = job.attemptsMade + 1;
     const started = Date.now();
     await handler(event, { log: eventLog, attempt });
+    eventsHandled.inc({ queue, type: event.type, outcome: 'ok' });
     eventLog.info({ attempt, ms: Date.now() - started }, 'event handled');
   };
 
@@ -124,15 +133,22 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       maxAttempts,
       err,
     };
+    if (!(err instanceof UnrecoverableError)) eventsHandled.inc({ queue, type: job.name, outcome: final ? 'failed' : 'retry' });
     if (final) log.error(fields, 'event handling failed for good; job kept in the failed set');
     else log.warn(fields, 'event handling failed; will retry with backoff');
   });
   await worker.waitUntilReady();
+  // Queue depth for /metrics, read at scrape time (the worker's blocking reads use their own connection).
+  const counts = new Queue(queue, { connection, prefix: options.prefix });
+  counts.on('error', (err) => log.warn({ err, queue }, 'event consumer: queue error'));
+  const unregister = registerQueueDepth(async () => ({ [queue]: await depthOf(counts) }));
 
   return {
     worker,
     async close() {
+      unregister();
       await worker.close();
+      await counts.close().catch(() => undefined);
       // QUIT would sit in the offline queue of a connection that is not up.
       if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
       else connection.disconnect();

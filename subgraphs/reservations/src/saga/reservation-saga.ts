@@ -176,7 +176,11 @@ export class ReservationSaga {
         set: priced,
         filter: SAGA_OWNS,
         events: [
-          createEvent('ReservationPaymentFailed', { reservationId: id, customerId: identity.sub, reason }, { requestId: ctx.requestId }),
+          createEvent(
+            'ReservationPaymentFailed',
+            { ...detailsOf(doc, amount), reservationId: id, customerId: identity.sub, reason },
+            { requestId: ctx.requestId },
+          ),
         ],
       });
       if (!failed) throw this.unavailable('reservations');
@@ -205,6 +209,7 @@ export class ReservationSaga {
             startDate: input.startDate,
             endDate: input.endDate,
             totalPrice: amount,
+            createdAt: new Date(doc.createdAt).toISOString(),
           },
           { requestId: ctx.requestId },
         ),
@@ -245,7 +250,13 @@ export class ReservationSaga {
     // The status may move under us (CONFIRMED → READY_FOR_PICKUP by the worker): retry from the new one.
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const cancelled = await data.move(id, [transition(doc.status, 'CANCELLED', why)], {
-        events: [createEvent('ReservationCancelled', { reservationId: id, customerId: doc.customerId, reason: why }, { requestId: ctx.requestId })],
+        events: [
+          createEvent(
+            'ReservationCancelled',
+            { ...detailsOf(doc), reservationId: id, customerId: doc.customerId, reason: why },
+            { requestId: ctx.requestId },
+          ),
+        ],
       });
       if (cancelled) {
         await this.deps.publish(id);
@@ -277,6 +288,7 @@ export class ReservationSaga {
     const rejected = await this.deps.data.move(doc._id, [transition('PENDING', 'REJECTED', STALE_SAGA_REASON)], {
       events: [
         createEvent('ReservationRejected', {
+          ...detailsOf(doc),
           reservationId: doc._id,
           customerId: doc.customerId,
           itemId: doc.itemId,
@@ -299,7 +311,7 @@ export class ReservationSaga {
       events: [
         createEvent(
           'ReservationRejected',
-          { reservationId: doc._id, customerId: doc.customerId, itemId: doc.itemId, reason },
+          { ...detailsOf(doc, (set.totalPrice as number | undefined) ?? doc.totalPrice ?? null), reservationId: doc._id, customerId: doc.customerId, itemId: doc.itemId, reason },
           { requestId: ctx.requestId },
         ),
       ],
@@ -370,4 +382,21 @@ export class ReservationSaga {
       retryAfterSeconds: 5,
     });
   }
+}
+
+/**
+ * The reservation's own facts, carried by its events so the customer view can
+ * show it from whichever event it sees first.
+ */
+function detailsOf(doc: ReservationDoc, totalPrice: number | null = doc.totalPrice ?? null) {
+  return {
+    itemId: doc.itemId,
+    itemName: doc.itemName,
+    storeId: doc.storeId,
+    quantity: doc.quantity,
+    startDate: doc.startDate,
+    endDate: doc.endDate,
+    totalPrice,
+    createdAt: new Date(doc.createdAt).toISOString(),
+  };
 }
