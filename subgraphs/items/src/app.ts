@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '@rental/observability';
 import { startSubgraph, type RunningSubgraph } from '@rental/subgraph-server';
 import type { ItemsConfig } from './config.js';
 import { createContext } from './context.js';
+import { ConcurrencyGate } from './domain/index.js';
 import { ItemsData, itemModel } from './data/index.js';
 import { resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
@@ -36,6 +37,7 @@ export async function startItems(config: ItemsConfig, overrides: ItemsOverrides 
     const model = itemModel(conn);
     await model.init();
     const items = new ItemsData(model);
+    const registrations = new ConcurrencyGate(config.REGISTER_ITEM_CONCURRENCY, config.REGISTER_ITEM_RETRY_AFTER_SECONDS);
     const server = await startSubgraph({
       name: 'items',
       typeDefs,
@@ -45,7 +47,7 @@ export async function startItems(config: ItemsConfig, overrides: ItemsOverrides 
       internalSecret: config.INTERNAL_JWT_SECRET,
       logger,
       production: config.NODE_ENV === 'production',
-      context: (base) => createContext(base, items),
+      context: (base) => createContext(base, items, registrations),
       readinessChecks: [() => isDatabaseUp(conn)],
       onStop: () => conn.close(),
     });

@@ -4,6 +4,8 @@
  * store or ADMIN; the stock holds need a SERVICE identity.
  */
 import { requireRole, requireStoreAccess } from '@rental/auth';
+import { DomainError } from '@rental/errors';
+import { metrics, prom } from '@rental/observability';
 import {
   decodeCursor,
   encodeCursor,
@@ -17,6 +19,16 @@ import {
 } from './domain/index.js';
 import type { Item, ItemPage, StockHold } from './data/index.js';
 import type { ItemsContext } from './context.js';
+
+/** Time from a request's arrival to its TRY_LATER answer, for registrations refused by the gate. */
+const registrationsShed =
+  (metrics.getSingleMetric('items_register_item_shed_seconds') as InstanceType<typeof prom.Histogram> | undefined) ??
+  new prom.Histogram({
+    name: 'items_register_item_shed_seconds',
+    help: 'registerItem calls refused by REGISTER_ITEM_CONCURRENCY: time from arrival to the TRY_LATER answer',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [metrics],
+  });
 
 interface ItemsArgs {
   filter?: ItemFilterInput | null;
@@ -40,9 +52,17 @@ export const resolvers = {
   Mutation: {
     async registerItem(_: unknown, args: { input: RegisterItemInput }, ctx: ItemsContext): Promise<Item> {
       requireStoreAccess(ctx.identity, args.input.storeId);
-      const item = await ctx.items.registerItem(validateRegisterItem(args.input));
-      ctx.logger.info({ itemId: item.id, storeId: item.storeId }, 'item registered');
-      return item;
+      const input = validateRegisterItem(args.input);
+      try {
+        const item = await ctx.registrations.run('Product registration', () => ctx.items.registerItem(input));
+        ctx.logger.info({ itemId: item.id, storeId: item.storeId }, 'item registered');
+        return item;
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'TRY_LATER') {
+          registrationsShed.observe((performance.now() - ctx.receivedAt) / 1000);
+        }
+        throw err;
+      }
     },
     async holdStock(
       _: unknown,

@@ -3,3 +3,4 @@ export * from './holds.js';
 export * from './pagination.js';
 export * from './filter.js';
 export * from './ids.js';
+export * from './concurrency-gate.js';
