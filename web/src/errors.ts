@@ -36,14 +36,18 @@ export function apiError(error: unknown): ApiErrorInfo {
     if (first) return fromRaw(first as RawError);
   }
   if (ServerError.is(error)) {
-    // The router answers some failures (401, 503) with a GraphQL-shaped JSON body.
+    // The router answers some failures (401, 429, 503) with a GraphQL-shaped JSON body.
+    const retryHeader = Number(error.response.headers.get('retry-after'));
     try {
       const body = JSON.parse(error.bodyText) as { errors?: RawError[] };
-      if (body.errors?.[0]) return fromRaw(body.errors[0]);
+      if (body.errors?.[0]) {
+        const info = fromRaw(body.errors[0]);
+        return info.retryAfter === undefined && retryHeader > 0 ? { ...info, retryAfter: retryHeader } : info;
+      }
     } catch {
       /* not JSON */
     }
-    const retryHeader = Number(error.response.headers.get('retry-after'));
+    if (error.statusCode === 429) return { code: 'TRY_LATER', message: 'Too many requests.', ...(retryHeader > 0 ? { retryAfter: retryHeader } : {}) };
     if (error.statusCode === 401) return { code: 'UNAUTHENTICATED', message: 'Your sign-in is not valid any more.' };
     if (error.statusCode >= 500) {
       return { code: 'SERVICE_UNAVAILABLE', message: 'The service is unavailable.', ...(retryHeader > 0 ? { retryAfter: retryHeader } : {}) };
