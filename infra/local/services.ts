@@ -4,6 +4,10 @@
  *
  * Only services whose entry file exists are started: the subgraphs are being
  * written one issue at a time, and a missing one is reported, not fatal.
+ *
+ * Workers (the event consumers of reservations, stores and rentals) are
+ * processes of their own without a port: `WORKERS`, started once the
+ * subgraphs are ready (a worker calls items/rentals like its API does).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,6 +36,28 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: 'rentals', entry: 'subgraphs/rentals/src/main.ts', portEnv: 'RENTALS_PORT', port: 4004, urlEnv: 'RENTALS_URL', subgraph: true },
   { name: 'router', entry: 'router/src/main.ts', portEnv: 'ROUTER_PORT', port: 4000, subgraph: false },
 ];
+
+/** A worker process: consumes its subgraph's BullMQ queue; listens on no port. */
+export interface WorkerSpec {
+  /** Name used in output prefixes. */
+  name: string;
+  /** Entry file, relative to the repository root. */
+  entry: string;
+  /** The subgraph it belongs to (it reads the same environment). */
+  subgraph: string;
+}
+
+/** Every worker of the system (entries as in each subgraph's package). */
+export const WORKERS: readonly WorkerSpec[] = [
+  { name: 'reservations-worker', entry: 'subgraphs/reservations/src/worker.ts', subgraph: 'reservations' },
+  { name: 'stores-worker', entry: 'subgraphs/stores/src/worker-main.ts', subgraph: 'stores' },
+  { name: 'rentals-worker', entry: 'subgraphs/rentals/src/worker.ts', subgraph: 'rentals' },
+];
+
+/** The workers, with whether their entry exists. */
+export function resolveWorkers(root = REPO_ROOT): Array<WorkerSpec & { present: boolean }> {
+  return WORKERS.map((w) => ({ ...w, present: fs.existsSync(path.join(root, w.entry)) }));
+}
 
 /** A service with its port resolved from the environment. */
 export interface ResolvedService extends ServiceSpec {

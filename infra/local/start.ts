@@ -12,7 +12,7 @@ import { dataPath } from './paths.js';
 import { commandLine, isAlive, sleep } from './proc.js';
 import { startRedis, type RedisServer } from './redis.js';
 import { localEnv } from './secrets.js';
-import { resolveServices, serviceUrlsEnv, supergraphPath, supergraphSubgraphs, type ResolvedService } from './services.js';
+import { resolveServices, resolveWorkers, serviceUrlsEnv, supergraphPath, supergraphSubgraphs, type ResolvedService } from './services.js';
 import { Supervisor, waitForHttpOk } from './supervisor.js';
 
 const READY_TIMEOUT_MS = 90_000;
@@ -77,6 +77,8 @@ async function main(): Promise<void> {
 
   const present = services.filter((s) => s.present);
   for (const s of services.filter((x) => !x.present)) say(`${s.name}: ${s.entry} does not exist yet, not started`);
+  const workers = resolveWorkers();
+  for (const w of workers.filter((x) => !x.present)) say(`${w.name}: ${w.entry} does not exist yet, not started`);
   const busy = [];
   for (const s of present) if (!(await isPortFree(s.port))) busy.push(s);
   if (busy.length > 0) {
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     ...serviceUrlsEnv(services, composed),
     ...Object.fromEntries(services.map((s) => [s.portEnv, String(s.port)])),
   };
-  const width = Math.max(...services.map((s) => s.name.length));
+  const width = Math.max(...[...services, ...workers].map((s) => s.name.length));
   const pids = new Map<string, { pid: number; match: string }>();
   const launch = async (group: ResolvedService[]) => {
     const started = group.map((s) => {
@@ -140,6 +142,22 @@ async function main(): Promise<void> {
   };
   await launch(present.filter((s) => s.subgraph));
   if (stopping) return;
+  // Workers have no port to wait for; their queues hold the events until they consume.
+  for (const w of workers.filter((x) => x.present && present.some((s) => s.name === x.subgraph))) {
+    const sup = new Supervisor({
+      name: w.name,
+      entry: w.entry,
+      env: childEnv,
+      prefixWidth: width,
+      onSpawn: (pid) => {
+        pids.set(w.name, { pid, match: w.entry });
+        lock?.update({ children: [...children, ...[...pids].map(([name, p]) => ({ name, ...p }))] });
+      },
+    });
+    supervisors.push(sup);
+    sup.start();
+  }
+  if (stopping) return;
   await launch(present.filter((s) => !s.subgraph));
   if (stopping) return;
 
@@ -147,6 +165,8 @@ async function main(): Promise<void> {
   if (router.present) say(`Apollo Sandbox: ${sandboxUrl}`);
   else say(`router not started (${router.entry} does not exist yet), so there is no Sandbox URL`);
   for (const s of present.filter((x) => x.subgraph)) say(`subgraph ${s.name}: ${s.url}`);
+  const running = workers.filter((w) => pids.has(w.name));
+  if (running.length > 0) say(`workers: ${running.map((w) => w.name).join(', ')}`);
   if (present.length === 0) say('no service entry exists yet; only the servers are running');
   say(`database: ${mongo.kind} (${mongo.reason}) at ${mongo.uri}`);
   say(`redis: ${redis.kind} at ${redis.url}`);
