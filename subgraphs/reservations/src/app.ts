@@ -9,12 +9,13 @@ import { createLogger, type Logger } from '@rental/observability';
 import { startSubgraph, type RunningSubgraph } from '@rental/subgraph-server';
 import type { ReservationsConfig } from './config.js';
 import type { ReservationsContext } from './context.js';
-import { ReservationsData, reservationModel } from './data/index.js';
+import { ReservationsData, ViewData, reservationModel, viewModels } from './data/index.js';
 import { resolvers } from './resolvers.js';
 import { createDependencies, type Dependencies } from './saga/clients.js';
 import { ReservationSaga, type Publish } from './saga/reservation-saga.js';
 import { SagaSweeper } from './saga/sweeper.js';
 import { typeDefs } from './schema.js';
+import { ViewFeed } from './view/feed.js';
 
 export { typeDefs, resolvers };
 
@@ -45,6 +46,9 @@ export interface RunningReservations extends RunningSubgraph {
   sweeper: SagaSweeper;
   relay: OutboxRelay;
   bus: EventBus;
+  /** The customer view (read model) and its live feed. */
+  views: ViewData;
+  feed: ViewFeed;
   /** Breakers of the items and rentals clients (state for metrics and tests). */
   breakers: Dependencies['breakers'];
 }
@@ -58,11 +62,17 @@ export async function startReservations(config: ReservationsConfig, overrides: R
   const conn = await connectDatabase(config.MONGODB_URI, dbName);
   let bus: EventBus | undefined;
   let deps: Dependencies | undefined;
+  let feed: ViewFeed | undefined;
   try {
     const model = reservationModel(conn);
     await model.init();
     const data = new ReservationsData(model);
-    bus = new EventBus({ redisUrl: config.REDIS_URL, prefix: overrides.queuePrefix ?? config.QUEUE_PREFIX, logger });
+    const views = new ViewData(viewModels(conn));
+    await views.init();
+    const queuePrefix = overrides.queuePrefix ?? config.QUEUE_PREFIX;
+    feed = new ViewFeed(config.REDIS_URL, queuePrefix, logger);
+    const ownFeed = feed;
+    bus = new EventBus({ redisUrl: config.REDIS_URL, prefix: queuePrefix, logger });
     const relay = new OutboxRelay({ models: [model], bus, logger, sweepMs: config.OUTBOX_SWEEP_MS });
     deps = createDependencies(config, logger);
 
@@ -100,19 +110,24 @@ export async function startReservations(config: ReservationsConfig, overrides: R
       internalSecret: config.INTERNAL_JWT_SECRET,
       logger,
       production: config.NODE_ENV === 'production',
-      context: (base) => ({ ...base, data, saga }),
+      context: (base) => ({ ...base, data, saga, views, feed: ownFeed, viewCache: new Map() }),
+      subscriptions: true,
       readinessChecks: [() => isDatabaseUp(conn)],
+      shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+      dependencyGraceMs: config.DB_LOSS_GRACE_MS,
       async onStop() {
         await sweeper.stop();
         await relay.stop();
         ownDeps.shutdown();
         await ownBus.close();
+        await ownFeed.close();
         await conn.close();
       },
     });
-    return { ...server, dbName, data, saga, sweeper, relay, bus, breakers: deps.breakers };
+    return { ...server, dbName, data, saga, sweeper, relay, bus, views, feed, breakers: deps.breakers };
   } catch (err) {
     deps?.shutdown();
+    await feed?.close().catch(() => undefined);
     await bus?.close().catch(() => undefined);
     await conn.close().catch(() => undefined);
     throw err;

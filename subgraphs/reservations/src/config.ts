@@ -1,10 +1,11 @@
 /** The reservations subgraph's environment (API process and worker). */
-import { commonShape, env, mongoShape, redisShape, type z } from '@rental/config';
+import { commonShape, env, mongoShape, redisShape, workerShape, type z } from '@rental/config';
 
 export const reservationsConfigShape = {
   ...commonShape,
   ...mongoShape,
   ...redisShape,
+  ...workerShape,
   RESERVATIONS_PORT: env.port(4002),
   ITEMS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/graphql'),
   RENTALS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4004/graphql'),

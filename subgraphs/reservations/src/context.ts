@@ -1,8 +1,15 @@
 import type { BaseContext } from '@rental/subgraph-server';
-import type { ReservationsData } from './data/index.js';
+import type { ReservationsData, ViewData, ViewDoc } from './data/index.js';
 import type { ReservationSaga } from './saga/reservation-saga.js';
+import type { ViewFeed } from './view/feed.js';
 
 export interface ReservationsContext extends BaseContext {
   data: ReservationsData;
   saga: ReservationSaga;
+  /** The customer view (read model). */
+  views: ViewData;
+  /** Live view changes (Redis pub/sub). */
+  feed: ViewFeed;
+  /** Views read during this operation, by reservation id. */
+  viewCache: Map<string, Promise<ViewDoc | null>>;
 }

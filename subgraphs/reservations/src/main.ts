@@ -8,4 +8,4 @@ import { reservationsConfigShape } from './config.js';
 const config = loadConfig(reservationsConfigShape);
 const logger = createLogger('reservations', config.LOG_LEVEL);
 const running = await startReservations(config, { logger });
-onShutdownSignals(() => running.stop(), (msg) => logger.info(msg));
+onShutdownSignals(() => running.stop(), (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);

@@ -1,12 +1,35 @@
 /**
  * Resolvers: who may do it (domain access rules), then the saga or the data.
- * The reservation document is mapped to the API shape here.
+ * The reservation document (write model) and the customer view (read model)
+ * are both mapped to the API shape here: `reservation(id)` and the mutations
+ * answer from the write model, `myReservations` and `reservationStatus` from
+ * the view, so the customer page needs no write-model read.
  */
-import type { Identity } from '@rental/auth';
-import { assertCanView, validateReservationId, type CreateReservationInput } from './domain/index.js';
-import type { ReservationDoc, ReservationsData } from './data/index.js';
+import { AuthError, requireRole, type Identity } from '@rental/auth';
+import { badInput, notFound } from '@rental/errors';
+import {
+  assertCanView,
+  historyList,
+  isReservationStatus,
+  validateReservationId,
+  type CreateReservationInput,
+  type ReservationStatus,
+  type ViewFacts,
+} from './domain/index.js';
+import { decodeCursor, encodeCursor, type ReservationDoc, type ReservationsData, type ViewDoc, type ViewSnapshot } from './data/index.js';
 import type { ReservationsContext } from './context.js';
 import { DateScalar } from './date-scalar.js';
+import { customerChannel, reservationChannel } from './view/feed.js';
+import { UpdateStream } from './view/subscription.js';
+
+/** The customer view's own fields of a reservation. */
+interface ViewFields {
+  version: number;
+  storeOrderId: string | null;
+  storeOrderStatus: string | null;
+  rentalId: string | null;
+  rentalStatus: string | null;
+}
 
 /** A reservation as the API shows it. */
 export interface ReservationView {
@@ -21,6 +44,9 @@ export interface ReservationView {
   storeId: string;
   history: Array<{ status: ReservationDoc['status']; at: string; reason: string | null }>;
   createdAt: string;
+  itemName: string | null;
+  /** Present when built from the customer view; read from it on demand otherwise. */
+  view?: ViewFields;
 }
 
 export function toView(doc: ReservationDoc): ReservationView {
@@ -36,7 +62,114 @@ export function toView(doc: ReservationDoc): ReservationView {
     storeId: doc.storeId,
     history: (doc.history ?? []).map((h) => ({ status: h.status, at: new Date(h.at).toISOString(), reason: h.reason ?? null })),
     createdAt: new Date(doc.createdAt).toISOString(),
+    itemName: doc.itemName ?? null,
   };
+}
+
+function viewFields(v: Pick<ViewFacts, 'storeOrder' | 'rental'> & { version: number }): ViewFields {
+  return {
+    version: v.version,
+    storeOrderId: v.storeOrder.id,
+    storeOrderStatus: v.storeOrder.status,
+    rentalId: v.rental.id,
+    rentalStatus: v.rental.status,
+  };
+}
+
+/** A reservation as the customer view shows it (a visible view: every field the type requires is known). */
+export function fromView(v: ViewFacts & { version: number }): ReservationView {
+  return {
+    id: v.reservationId,
+    customerId: v.customerId!,
+    status: v.status!,
+    quantity: v.quantity!,
+    startDate: v.startDate!,
+    endDate: v.endDate!,
+    totalPrice: v.totalPrice,
+    item: { __typename: 'Item', id: v.itemId! },
+    storeId: v.storeId!,
+    history: historyList(v),
+    createdAt: v.createdAt!,
+    itemName: v.itemName,
+    view: viewFields(v),
+  };
+}
+
+function viewDocFacts(doc: ViewDoc): ViewFacts & { version: number } {
+  const { _id, rev: _rev, sequence: _seq, updatedAt: _u, ...rest } = doc;
+  return { ...rest, reservationId: _id, storeOrder: doc.storeOrder ?? { id: null, status: null }, rental: doc.rental ?? { id: null, status: null } };
+}
+
+/** The view fields of a reservation read from the write model: from the view, once per operation. */
+async function viewOf(r: ReservationView, ctx: ReservationsContext): Promise<ViewFields> {
+  if (r.view) return r.view;
+  let pending = ctx.viewCache.get(r.id);
+  if (!pending) {
+    pending = ctx.views.get(r.id);
+    ctx.viewCache.set(r.id, pending);
+  }
+  const doc = await pending;
+  return doc ? viewFields(viewDocFacts(doc)) : { version: 0, storeOrderId: null, storeOrderStatus: null, rentalId: null, rentalStatus: null };
+}
+
+const MAX_PAGE = 100;
+
+/** Non-throwing form of assertCanView, for each pushed change. */
+function mayView(identity: Identity, r: { customerId: string | null; storeId: string | null }): boolean {
+  switch (identity.role) {
+    case 'ADMIN':
+    case 'SERVICE':
+      return true;
+    case 'CUSTOMER':
+      return r.customerId === identity.sub;
+    case 'STAFF':
+      return identity.storeId !== undefined && r.storeId === identity.storeId;
+    default:
+      return false;
+  }
+}
+
+function optionalCount(field: string, value: number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isInteger(value) || value < 0) throw badInput(field, 'must be 0 or more');
+  return value;
+}
+
+interface StatusArgs {
+  reservationId?: string | null;
+  sinceVersion?: number | null;
+  sinceSequence?: number | null;
+}
+
+async function subscribeStatus(args: StatusArgs, ctx: ReservationsContext): Promise<UpdateStream> {
+  const { identity } = ctx;
+  requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN', 'SERVICE');
+  const sinceVersion = optionalCount('sinceVersion', args.sinceVersion);
+  const sinceSequence = optionalCount('sinceSequence', args.sinceSequence);
+  const common = { feed: ctx.feed, data: ctx.views, logger: ctx.logger };
+  if (args.reservationId !== null && args.reservationId !== undefined) {
+    if (sinceSequence !== null) throw badInput('sinceSequence', 'only without reservationId (use sinceVersion)');
+    const id = validateReservationId(args.reservationId);
+    // Who may listen is decided on the write model: it knows a reservation the moment it is made.
+    const doc = await ctx.data.findById(id);
+    if (!doc) throw notFound('reservation', id);
+    assertCanView(identity, doc);
+    return UpdateStream.open({
+      ...common,
+      channel: reservationChannel(ctx.feed.prefix, id),
+      allowed: (s) => s.reservationId === id && mayView(identity, s),
+      scope: { reservationId: id, sinceVersion },
+    });
+  }
+  if (sinceVersion !== null) throw badInput('sinceVersion', 'only with reservationId (use sinceSequence)');
+  if (identity.role !== 'CUSTOMER') throw new AuthError('without reservationId, reservationStatus follows a customer\'s own reservations', 'FORBIDDEN');
+  const customerId = identity.sub;
+  return UpdateStream.open({
+    ...common,
+    channel: customerChannel(ctx.feed.prefix, customerId),
+    allowed: (s) => s.customerId === customerId,
+    scope: { customerId, sinceSequence },
+  });
 }
 
 /** The reservation if `identity` may see it; null when there is none; FORBIDDEN when it is someone else's. */
@@ -52,6 +185,25 @@ export const resolvers = {
   Date: DateScalar,
 
   Query: {
+    async myReservations(
+      _: unknown,
+      args: { status?: string[] | null; first?: number | null; after?: string | null },
+      ctx: ReservationsContext,
+    ) {
+      requireRole(ctx.identity, 'CUSTOMER', 'STAFF', 'ADMIN');
+      const first = args.first ?? 20;
+      if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `must be 1..${MAX_PAGE}`);
+      const cursor = args.after ? decodeCursor(args.after) : null;
+      if (args.after && !cursor) throw badInput('after', 'is not a cursor of this list');
+      const statuses = args.status ? args.status.filter(isReservationStatus) : null;
+      const page = await ctx.views.list(ctx.identity.sub, statuses as ReservationStatus[] | null, first, cursor);
+      const edges = page.views.map((doc) => ({ cursor: encodeCursor(doc), node: fromView(viewDocFacts(doc)) }));
+      return {
+        edges,
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1]!.cursor : null },
+        totalCount: page.totalCount,
+      };
+    },
     reservation(_: unknown, args: { id: string }, ctx: ReservationsContext): Promise<ReservationView | null> {
       return readReservation(ctx.data, ctx.identity, args.id);
     },
@@ -72,7 +224,19 @@ export const resolvers = {
     },
   },
 
+  Subscription: {
+    reservationStatus: {
+      subscribe: (_: unknown, args: StatusArgs, ctx: ReservationsContext) => subscribeStatus(args, ctx),
+      resolve: (snapshot: ViewSnapshot) => ({ version: snapshot.version, sequence: snapshot.sequence, reservation: fromView(snapshot) }),
+    },
+  },
+
   Reservation: {
+    version: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).version,
+    storeOrderId: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).storeOrderId,
+    storeOrderStatus: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).storeOrderStatus,
+    rentalId: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).rentalId,
+    rentalStatus: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).rentalStatus,
     __resolveReference(ref: { id: string }, ctx: ReservationsContext): Promise<ReservationView | null> {
       return readReservation(ctx.data, ctx.identity, ref.id);
     },

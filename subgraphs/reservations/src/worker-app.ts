@@ -3,27 +3,36 @@
  * its own (`src/worker.ts`). While it is down, the API keeps accepting
  * reservations and the events wait in `reservations-events`.
  */
-import { connectDatabase, databaseName } from '@rental/db';
+import { connectDatabase, databaseName, isDatabaseUp } from '@rental/db';
 import { startConsumer, type Consumer, type EventHandlers } from '@rental/events';
 import { createLogger, type Logger } from '@rental/observability';
+import { startWorkerHealth, type WorkerHealthServer } from '@rental/subgraph-server';
 import type { ReservationsConfig } from './config.js';
 import { combineHandlers, reservationHandlers } from './consumer/handlers.js';
-import { ReservationsData, reservationModel } from './data/index.js';
+import { ReservationsData, ViewData, reservationModel, viewModels } from './data/index.js';
 import { createDependencies, type Dependencies } from './saga/clients.js';
+import { ViewPublisher } from './view/feed.js';
+import { ViewProjector, type SnapshotPublisher } from './view/projector.js';
 
 export interface ReservationsWorkerOverrides {
   dbName?: string;
   dbPrefix?: string;
   queuePrefix?: string;
   logger?: Logger;
-  /** More handlers, run after the write model's own for the same type (the customer view's projector plugs in here). */
+  /** More handlers, run after the write model's and the customer view's for the same type. */
   handlers?: EventHandlers;
+  /** Wraps the view's publisher (tests: observe or fail publishes). */
+  publisher?: (real: SnapshotPublisher) => SnapshotPublisher;
 }
 
 export interface RunningReservationsWorker {
   consumer: Consumer;
   data: ReservationsData;
+  views: ViewData;
+  projector: ViewProjector;
   breakers: Dependencies['breakers'];
+  /** `/healthz`, `/readyz`, `/metrics` when WORKER_HEALTH_PORT is set. */
+  health: WorkerHealthServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -34,35 +43,61 @@ export async function startReservationsWorker(
   const logger = overrides.logger ?? createLogger('reservations-worker', config.LOG_LEVEL);
   const conn = await connectDatabase(config.MONGODB_URI, overrides.dbName ?? databaseName('reservations', overrides.dbPrefix));
   const deps = createDependencies(config, logger);
+  const prefix = overrides.queuePrefix ?? config.QUEUE_PREFIX;
+  const publisher = new ViewPublisher(config.REDIS_URL, prefix, logger);
   try {
     const model = reservationModel(conn);
     await model.init();
     const data = new ReservationsData(model);
+    const views = new ViewData(viewModels(conn));
+    await views.init();
+    const projector = new ViewProjector(views, overrides.publisher ? overrides.publisher(publisher) : publisher, logger);
     const consumer = await startConsumer({
       subgraph: 'reservations',
       redisUrl: config.REDIS_URL,
-      prefix: overrides.queuePrefix ?? config.QUEUE_PREFIX,
-      handlers: combineHandlers(reservationHandlers({ data, items: deps.items }), overrides.handlers ?? {}),
+      prefix,
+      // The write model first, then the customer view (it only records what happened).
+      handlers: combineHandlers(combineHandlers(reservationHandlers({ data, items: deps.items }), projector.handlers()), overrides.handlers ?? {}),
       concurrency: config.WORKER_CONCURRENCY,
       logger,
     });
     logger.info('reservations worker consuming reservations-events');
+    const health =
+      config.WORKER_HEALTH_PORT === undefined
+        ? undefined
+        : await startWorkerHealth({
+            name: 'reservations-worker',
+            host: config.HOST,
+            port: config.WORKER_HEALTH_PORT,
+            logger,
+            dependencyGraceMs: config.DB_LOSS_GRACE_MS,
+            readinessChecks: [() => isDatabaseUp(conn), async () => consumer.worker.isRunning()],
+          });
     let stopped: Promise<void> | undefined;
     return {
       consumer,
       data,
+      views,
+      projector,
       breakers: deps.breakers,
+      health,
       stop() {
         stopped ??= (async () => {
+          health?.drain();
+          // Takes no new job and waits for the active ones.
           await consumer.close();
+          await publisher.close();
           deps.shutdown();
           await conn.close();
+          await health?.close();
+          logger.info('reservations worker stopped');
         })();
         return stopped;
       },
     };
   } catch (err) {
     deps.shutdown();
+    await publisher.close().catch(() => undefined);
     await conn.close().catch(() => undefined);
     throw err;
   }

@@ -8,4 +8,4 @@ import { startReservationsWorker } from './worker-app.js';
 const config = loadConfig(reservationsConfigShape);
 const logger = createLogger('reservations-worker', config.LOG_LEVEL);
 const worker = await startReservationsWorker(config, { logger });
-onShutdownSignals(() => worker.stop(), (msg) => logger.info(msg));
+onShutdownSignals(() => worker.stop(), (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);

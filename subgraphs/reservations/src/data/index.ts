@@ -1,2 +1,3 @@
 export * from './reservation-model.js';
 export * from './reservations-data.js';
+export * from './view-data.js';

@@ -3,3 +3,4 @@ export * from './dates.js';
 export * from './pricing.js';
 export * from './input.js';
 export * from './access.js';
+export * from './customer-view.js';

@@ -1,0 +1,160 @@
+/**
+ * Live delivery of customer-view changes over Redis pub/sub.
+ *
+ * The worker's projector publishes every change to two channels,
+ * `<prefix>:view:reservation:<reservationId>` and
+ * `<prefix>:view:customer:<customerId>` (prefix = QUEUE_PREFIX, so test runs
+ * and environments sharing a Redis do not hear each other). The message is
+ * the snapshot as JSON.
+ *
+ * Pub/sub is fire-and-forget: a message published while a subscriber's
+ * connection is down is lost. The change log is the source of truth; the
+ * subscription side fills every gap from it (see `subscription.ts`), and
+ * {@link ViewFeed} tells its listeners when its connection came back so they
+ * catch up.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from '@rental/observability';
+import type { ViewSnapshot } from '../data/view-data.js';
+
+export function reservationChannel(prefix: string, reservationId: string): string {
+  return `${prefix}:view:reservation:${reservationId}`;
+}
+
+export function customerChannel(prefix: string, customerId: string): string {
+  return `${prefix}:view:customer:${customerId}`;
+}
+
+/** Publishes changes (the worker). */
+export class ViewPublisher {
+  private readonly redis: Redis;
+
+  constructor(
+    redisUrl: string,
+    private readonly prefix: string,
+    logger: Logger,
+  ) {
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+    this.redis.on('error', (err) => logger.warn({ err }, 'view publisher: redis error'));
+  }
+
+  async publish(snapshot: ViewSnapshot): Promise<void> {
+    const message = JSON.stringify(snapshot);
+    await Promise.all([
+      this.redis.publish(reservationChannel(this.prefix, snapshot.reservationId), message),
+      snapshot.customerId ? this.redis.publish(customerChannel(this.prefix, snapshot.customerId), message) : Promise.resolve(0),
+    ]);
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
+  }
+}
+
+type Listener = (snapshot: ViewSnapshot) => void;
+
+/**
+ * One subscriber connection per API process, shared by every subscription:
+ * a channel is SUBSCRIBEd while at least one listener wants it and
+ * UNSUBSCRIBEd when the last one leaves.
+ */
+export class ViewFeed {
+  private readonly redis: Redis;
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly reconnectListeners = new Set<() => void>();
+  /** Serializes SUBSCRIBE/UNSUBSCRIBE per channel. */
+  private readonly ops = new Map<string, Promise<unknown>>();
+  private wasReady = false;
+  private closed = false;
+
+  constructor(
+    redisUrl: string,
+    readonly prefix: string,
+    private readonly logger: Logger,
+  ) {
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null, autoResubscribe: true });
+    this.redis.on('error', (err) => logger.warn({ err }, 'view feed: redis error'));
+    this.redis.on('ready', () => {
+      if (this.wasReady) {
+        logger.info('view feed: redis connection back; subscriptions catch up from the change log');
+        for (const fn of this.reconnectListeners) fn();
+      }
+      this.wasReady = true;
+    });
+    this.redis.on('message', (channel: string, message: string) => {
+      const set = this.listeners.get(channel);
+      if (!set) return;
+      let snapshot: ViewSnapshot;
+      try {
+        snapshot = JSON.parse(message) as ViewSnapshot;
+      } catch (err) {
+        logger.warn({ err, channel }, 'view feed: unreadable message ignored');
+        return;
+      }
+      for (const fn of set) fn(snapshot);
+    });
+  }
+
+  private serial<T>(channel: string, op: () => Promise<T>): Promise<T> {
+    const prev = this.ops.get(channel) ?? Promise.resolve();
+    const next = prev.then(op, op);
+    this.ops.set(channel, next);
+    void next.finally(() => {
+      if (this.ops.get(channel) === next) this.ops.delete(channel);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Listens to `channel`; resolves once Redis confirmed the subscription (so
+   * every message published from then on is heard). Resolves to the
+   * function that stops listening.
+   */
+  async listen(channel: string, fn: Listener, onReconnect?: () => void): Promise<() => Promise<void>> {
+    if (this.closed) throw new Error('view feed closed');
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+    }
+    set.add(fn);
+    if (onReconnect) this.reconnectListeners.add(onReconnect);
+    try {
+      await this.serial(channel, async () => {
+        if (this.listeners.get(channel)?.has(fn)) await this.redis.subscribe(channel);
+      });
+    } catch (err) {
+      set.delete(fn);
+      if (onReconnect) this.reconnectListeners.delete(onReconnect);
+      throw err;
+    }
+    let stopped = false;
+    return async () => {
+      if (stopped) return;
+      stopped = true;
+      if (onReconnect) this.reconnectListeners.delete(onReconnect);
+      const current = this.listeners.get(channel);
+      current?.delete(fn);
+      if (current && current.size === 0) {
+        this.listeners.delete(channel);
+        await this.serial(channel, async () => {
+          if (!this.listeners.has(channel) && !this.closed) await this.redis.unsubscribe(channel);
+        }).catch((err: unknown) => this.logger.warn({ err, channel }, 'view feed: unsubscribe failed'));
+      }
+    };
+  }
+
+  /** Channels this process is subscribed to (for tests and metrics). */
+  channels(): string[] {
+    return [...this.listeners.keys()];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    this.reconnectListeners.clear();
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * One `reservationStatus` subscription: an async iterator of view changes,
+ * each delivered at most once and, per reservation, in version order, with
+ * nothing lost between the point it starts from and the live stream.
+ *
+ * Protocol (see the README):
+ * 1. LISTEN first: SUBSCRIBE to the Redis channel (reservation or customer)
+ *    and buffer what arrives.
+ * 2. Starting point: per reservation the last version the client has
+ *    (`sinceVersion`), else the view's current version now; for the
+ *    all-reservations mode the feed position (`sinceSequence`), else the
+ *    customer's current sequence now.
+ * 3. REPLAY from the change log everything after the starting point, in
+ *    order (versions, or feed sequence).
+ * 4. FLUSH the buffer, then go LIVE. Every change, replayed or live, passes
+ *    one gate: authorized for the caller? already sent (version ≤ last sent
+ *    for that reservation)? → dropped; a version beyond last + 1 → the
+ *    missing versions are read from the log and sent first.
+ * 5. When the Redis connection comes back after a drop (messages may have
+ *    been lost), catch up from the log again, through the same gate.
+ * `return()` (client unsubscribe, socket closed) stops listening: the Redis
+ * channel is UNSUBSCRIBEd when no other subscription of the process uses it.
+ */
+import type { Logger } from '@rental/observability';
+import type { ViewData, ViewSnapshot } from '../data/view-data.js';
+import type { ViewFeed } from './feed.js';
+
+export interface StreamOptions {
+  feed: ViewFeed;
+  data: ViewData;
+  channel: string;
+  logger: Logger;
+  /** May the caller see this change? (checked per change) */
+  allowed(snapshot: ViewSnapshot): boolean;
+  /** One reservation (`reservationId` mode) or all of a customer's. */
+  scope: { reservationId: string; sinceVersion: number | null } | { customerId: string; sinceSequence: number | null };
+}
+
+export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
+  private readonly queue: ViewSnapshot[] = [];
+  private waiter: ((r: IteratorResult<ViewSnapshot>) => void) | undefined;
+  private done = false;
+  private unlisten: (() => Promise<void>) | undefined;
+  /** Last version sent, per reservation. */
+  private readonly sent = new Map<string, number>();
+  /** Highest feed sequence sent (all-reservations mode). */
+  private lastSequence = 0;
+  private live = false;
+  private readonly buffer: ViewSnapshot[] = [];
+  /** Every delivery runs here, one after the other (gap fills are async). */
+  private chain: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly opts: StreamOptions) {}
+
+  /** Listens, then replays and goes live in the background; resolves once listening. */
+  static async open(opts: StreamOptions): Promise<UpdateStream> {
+    const stream = new UpdateStream(opts);
+    stream.unlisten = await opts.feed.listen(
+      opts.channel,
+      (s) => stream.onMessage(s),
+      () => stream.enqueue(() => stream.catchUp()),
+    );
+    try {
+      await stream.start();
+    } catch (err) {
+      await stream.return();
+      throw err;
+    }
+    return stream;
+  }
+
+  private async start(): Promise<void> {
+    const { scope, data } = this.opts;
+    if ('reservationId' in scope) {
+      const from = scope.sinceVersion ?? (await data.get(scope.reservationId))?.version ?? 0;
+      this.sent.set(scope.reservationId, from);
+    } else {
+      this.lastSequence = scope.sinceSequence ?? (await data.currentSequence(scope.customerId));
+    }
+    this.enqueue(async () => {
+      await this.catchUp();
+      this.live = true;
+      const buffered = this.buffer.splice(0);
+      for (const s of buffered) await this.deliver(s);
+    });
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.chain = this.chain.then(step).catch((err: unknown) => {
+      this.opts.logger.warn({ err }, 'reservationStatus: catch-up from the change log failed');
+    });
+  }
+
+  private onMessage(snapshot: ViewSnapshot): void {
+    if (this.done) return;
+    if (!this.live) {
+      this.buffer.push(snapshot);
+      return;
+    }
+    this.enqueue(() => this.deliver(snapshot));
+  }
+
+  /** Everything in the log after what was sent. */
+  private async catchUp(): Promise<void> {
+    const { scope, data } = this.opts;
+    if ('reservationId' in scope) {
+      for (const s of await data.changesOf(scope.reservationId, this.sent.get(scope.reservationId) ?? 0)) await this.deliver(s);
+    } else {
+      for (;;) {
+        const page = await data.changesOfCustomer(scope.customerId, this.lastSequence, 500);
+        for (const s of page) await this.deliver(s);
+        if (page.length < 500 || this.done) break;
+      }
+    }
+  }
+
+  /** The gate: authorized, not sent yet, no version skipped. */
+  private async deliver(snapshot: ViewSnapshot): Promise<void> {
+    if (this.done || !this.opts.allowed(snapshot)) return;
+    const id = snapshot.reservationId;
+    const last = this.sent.get(id);
+    if (last !== undefined && snapshot.version <= last) return;
+    if (last !== undefined && snapshot.version > last + 1) {
+      for (const missing of await this.opts.data.changesOf(id, last, snapshot.version - 1)) {
+        if (this.done || !this.opts.allowed(missing)) return;
+        this.push(missing);
+      }
+    }
+    this.push(snapshot);
+  }
+
+  private push(snapshot: ViewSnapshot): void {
+    const last = this.sent.get(snapshot.reservationId);
+    if (last !== undefined && snapshot.version <= last) return;
+    this.sent.set(snapshot.reservationId, snapshot.version);
+    if (snapshot.sequence > this.lastSequence) this.lastSequence = snapshot.sequence;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w({ done: false, value: snapshot });
+    } else {
+      this.queue.push(snapshot);
+    }
+  }
+
+  next(): Promise<IteratorResult<ViewSnapshot>> {
+    const value = this.queue.shift();
+    if (value) return Promise.resolve({ done: false, value });
+    if (this.done) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  async return(): Promise<IteratorResult<ViewSnapshot>> {
+    if (!this.done) {
+      this.done = true;
+      this.queue.length = 0;
+      this.buffer.length = 0;
+      const w = this.waiter;
+      this.waiter = undefined;
+      w?.({ done: true, value: undefined });
+      await this.unlisten?.();
+    }
+    return { done: true, value: undefined };
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<ViewSnapshot>> {
+    await this.return();
+    throw err;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
