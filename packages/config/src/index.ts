@@ -99,11 +99,24 @@ export const commonShape = {
   HOST: z.string().default('127.0.0.1'),
   /** HS256 secret the router and its subgraphs share to sign the internal identity token. */
   INTERNAL_JWT_SECRET: env.secret(32),
+  /** On SIGTERM: how long readiness fails before the port closes and draining starts (load balancers notice). */
+  SHUTDOWN_DELAY_MS: env.int(0, 0, 60_000),
 };
 
 /** Variables a service backed by MongoDB reads. */
 export const mongoShape = {
   MONGODB_URI: env.url(['mongodb', 'mongodb+srv']),
+  /** Readiness fails at once when the database is unreachable; liveness only after it has been for this long. */
+  DB_LOSS_GRACE_MS: env.int(30_000, 0, 3_600_000),
+};
+
+/** Variables of a worker process (event consumer). */
+export const workerShape = {
+  /**
+   * Port of the worker's own HTTP server with `/healthz`, `/readyz` and
+   * `/metrics` (0: any free port). Unset: no HTTP server.
+   */
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 };
 
 /** Variables a service using Redis (queues, rate limits) reads. */

@@ -2,4 +2,5 @@ export { startSubgraph, type SubgraphOptions, type RunningSubgraph, type BaseCon
 export { SERVICE_RESTART, type SubscriptionServer } from './subscriptions.js';
 export { toGraphQLError, formatError } from './errors.js';
 export { onShutdownSignals } from './shutdown.js';
-export { HealthState } from './health.js';
+export { HealthState, type HealthOptions } from './health.js';
+export { startWorkerHealth, type WorkerHealthOptions, type WorkerHealthServer } from './worker-health.js';

@@ -59,6 +59,14 @@ export interface SubgraphOptions<Ctx extends BaseContext> {
    * `/graphql` path (WebSocket upgrade), see `subscriptions.ts`.
    */
   subscriptions?: boolean;
+  /**
+   * On stop: how long `/readyz` fails before the port closes (`SHUTDOWN_DELAY_MS`),
+   * so load balancers and routers stop sending work first. Requests that still
+   * come meanwhile are served (with `Connection: close`). Default 0.
+   */
+  shutdownDelayMs?: number;
+  /** Liveness fails after the readiness checks have failed this long (`DB_LOSS_GRACE_MS`). Default 30000. */
+  dependencyGraceMs?: number;
 }
 
 export interface RunningSubgraph {
@@ -73,7 +81,7 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const health = new HealthState(opts.readinessChecks ?? []);
+  const health = new HealthState(opts.readinessChecks ?? [], { dependencyGraceMs: opts.dependencyGraceMs });
 
   const schema = buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]);
   const subscriptions: SubscriptionServer | undefined = opts.subscriptions
@@ -119,7 +127,12 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
 
   app.get('/healthz', (_req, res) => {
     const live = health.live();
-    res.status(live.ok ? 200 : 503).json({ status: live.ok ? 'ok' : 'stalled', ...live });
+    res.status(live.ok ? 200 : 503).json({ status: live.ok ? 'ok' : 'unhealthy', ...live });
+  });
+  // While draining, every answer closes its connection, so keep-alive clients open new ones elsewhere.
+  app.use((_req, res, next) => {
+    if (health.draining) res.setHeader('Connection', 'close');
+    next();
   });
   app.get('/readyz', async (_req, res) => {
     const ready = await health.ready();
@@ -181,10 +194,14 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
     stop() {
       stopped ??= (async () => {
         health.draining = true;
+        opts.logger.info({ shutdownDelayMs: opts.shutdownDelayMs ?? 0 }, `${opts.name}: readiness off, draining`);
+        if (opts.shutdownDelayMs) await new Promise((r) => setTimeout(r, opts.shutdownDelayMs));
         await subscriptions?.close();
+        // Closes the port, waits for in-flight requests (closing idle keep-alive sockets), then stops Apollo.
         await apollo.stop();
         await opts.onStop?.();
         health.close();
+        opts.logger.info(`${opts.name} subgraph stopped`);
       })();
       return stopped;
     },

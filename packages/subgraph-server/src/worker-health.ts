@@ -1,0 +1,90 @@
+/**
+ * The HTTP side of a worker process (`WORKER_HEALTH_PORT`): `/healthz`
+ * (liveness: event loop, dependencies lost past the grace period), `/readyz`
+ * (the consumer runs and its dependencies answer; fails from the moment
+ * shutdown starts) and `/metrics` (the shared registry: queue depth, event
+ * lag, handled events, Node defaults). Workers serve no GraphQL; this lets
+ * an orchestrator probe them like the HTTP services and Prometheus scrape them.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { metrics, type Logger } from '@rental/observability';
+import { HealthState } from './health.js';
+
+export interface WorkerHealthOptions {
+  /** Service name for logs (`stores-worker`, …). */
+  name: string;
+  host: string;
+  /** 0: any free port. */
+  port: number;
+  logger: Logger;
+  /** Dependency and consumer checks for `/readyz` (and liveness after the grace period). */
+  readinessChecks?: Array<() => Promise<boolean>>;
+  /** `DB_LOSS_GRACE_MS`. */
+  dependencyGraceMs?: number;
+}
+
+export interface WorkerHealthServer {
+  /** `http://host:port` */
+  url: string;
+  port: number;
+  health: HealthState;
+  /** Readiness fails from now on (call first when stopping). */
+  drain(): void;
+  close(): Promise<void>;
+}
+
+export async function startWorkerHealth(opts: WorkerHealthOptions): Promise<WorkerHealthServer> {
+  const health = new HealthState(opts.readinessChecks ?? [], { dependencyGraceMs: opts.dependencyGraceMs });
+  const json = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' });
+    if (path === '/healthz') {
+      const live = health.live();
+      return json(res, live.ok ? 200 : 503, { status: live.ok ? 'ok' : 'unhealthy', ...live });
+    }
+    if (path === '/readyz') {
+      void health.ready().then((ready) => json(res, ready.ok ? 200 : 503, { status: ready.ok ? 'ready' : 'not ready', ...ready }));
+      return;
+    }
+    if (path === '/metrics') {
+      void metrics.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (err: unknown) => {
+          opts.logger.error({ err }, 'metrics collection failed');
+          res.writeHead(500).end();
+        },
+      );
+      return;
+    }
+    json(res, 404, { error: 'not found: /healthz, /readyz, /metrics' });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${opts.host}:${port}`;
+  opts.logger.info({ url }, `${opts.name}: health and metrics on ${url}`);
+  return {
+    url,
+    port,
+    health,
+    drain() {
+      health.draining = true;
+    },
+    async close() {
+      health.draining = true;
+      health.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
