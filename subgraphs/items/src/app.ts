@@ -49,6 +49,8 @@ export async function startItems(config: ItemsConfig, overrides: ItemsOverrides 
       production: config.NODE_ENV === 'production',
       context: (base) => createContext(base, items, registrations),
       readinessChecks: [() => isDatabaseUp(conn)],
+      shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+      dependencyGraceMs: config.DB_LOSS_GRACE_MS,
       onStop: () => conn.close(),
     });
     return { ...server, dbName };

@@ -9,7 +9,7 @@ const config = loadConfig(itemsConfigShape);
 const logger = createLogger('items', config.LOG_LEVEL);
 try {
   const running = await startItems(config, { logger });
-  onShutdownSignals(running.stop, (msg) => logger.info(msg));
+  onShutdownSignals(running.stop, (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);
 } catch (err) {
   logger.fatal({ err }, 'items subgraph failed to start');
   process.exit(1);
