@@ -77,6 +77,8 @@ export async function startStores(config: StoresConfig, opts: StoresRunOptions =
       production: config.NODE_ENV === 'production',
       context: (base) => ({ ...base, models: res.models, loaders: createLoaders(res.models), orders: res.orders }),
       readinessChecks: [() => isDatabaseUp(res.conn)],
+      shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+      dependencyGraceMs: config.DB_LOSS_GRACE_MS,
       onStop: () => res.close(),
     });
     return { url: server.url, port: server.port, models: res.models, stop: () => server.stop() };

@@ -2,12 +2,13 @@
  * The stores subgraph's environment: the API process (`main.ts`) and the
  * worker (`worker-main.ts`) read the same shape.
  */
-import { commonShape, env, loadConfig, mongoShape, redisShape, type z } from '@rental/config';
+import { commonShape, env, loadConfig, mongoShape, redisShape, workerShape, type z } from '@rental/config';
 
 export const storesConfigShape = {
   ...commonShape,
   ...mongoShape,
   ...redisShape,
+  ...workerShape,
   STORES_PORT: env.port(4003),
   /** How often the outbox relay looks for events still unpublished (ms). */
   OUTBOX_SWEEP_MS: env.int(1000, 50),

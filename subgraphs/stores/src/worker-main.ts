@@ -7,4 +7,4 @@ import { startStoresWorker } from './worker.js';
 const config = loadStoresConfig();
 const logger = createLogger('stores-worker', config.LOG_LEVEL);
 const running = await startStoresWorker(config, { logger });
-onShutdownSignals(running.stop, (msg) => logger.info(msg));
+onShutdownSignals(running.stop, (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);

@@ -15,7 +15,9 @@
  * `worker-main.ts` runs it as its own process.
  */
 import { startConsumer, type Consumer, type EventHandlers } from '@rental/events';
+import { isDatabaseUp } from '@rental/db';
 import { createLogger } from '@rental/observability';
+import { startWorkerHealth, type WorkerHealthServer } from '@rental/subgraph-server';
 import type { StoresConfig } from './config.js';
 import { openStoresResources, type StoresRunOptions } from './app.js';
 import type { StoresModels } from './data/models.js';
@@ -23,6 +25,8 @@ import type { StoresModels } from './data/models.js';
 export interface RunningStoresWorker {
   consumer: Consumer;
   models: StoresModels;
+  /** `/healthz`, `/readyz`, `/metrics` when WORKER_HEALTH_PORT is set. */
+  health: WorkerHealthServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -63,15 +67,32 @@ export async function startStoresWorker(config: StoresConfig, opts: StoresRunOpt
     throw err;
   }
   logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'stores worker consuming stores-events');
+  const running = consumer;
+  const health =
+    config.WORKER_HEALTH_PORT === undefined
+      ? undefined
+      : await startWorkerHealth({
+          name: 'stores-worker',
+          host: config.HOST,
+          port: config.WORKER_HEALTH_PORT,
+          logger,
+          dependencyGraceMs: config.DB_LOSS_GRACE_MS,
+          readinessChecks: [() => isDatabaseUp(res.conn), async () => running.worker.isRunning()],
+        });
 
   let stopped: Promise<void> | undefined;
   return {
     consumer,
     models: res.models,
+    health,
     stop() {
       stopped ??= (async () => {
+        health?.drain();
+        // Takes no new job and waits for the active ones; then the relay, the bus and the database.
         await consumer.close();
         await res.close();
+        await health?.close();
+        logger.info('stores worker stopped');
       })();
       return stopped;
     },
