@@ -43,6 +43,8 @@ export async function startRentals(config: RentalsConfig, opts: StartRentalsOpti
       production: config.NODE_ENV === 'production',
       context: (base) => createContext(base, runtime.data, runtime.service),
       readinessChecks: [() => isDatabaseUp(runtime.conn)],
+      shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+      dependencyGraceMs: config.DB_LOSS_GRACE_MS,
       onStop: () => runtime.close(),
     });
     return { ...server, dbName: runtime.dbName, runtime };

@@ -1,10 +1,11 @@
 /** The rentals subgraph's environment (API process and worker). */
-import { commonShape, env, mongoShape, redisShape, type z } from '@rental/config';
+import { commonShape, env, mongoShape, redisShape, workerShape, type z } from '@rental/config';
 
 export const rentalsConfigShape = {
   ...commonShape,
   ...mongoShape,
   ...redisShape,
+  ...workerShape,
   RENTALS_PORT: env.port(4004),
   /** How long a charge or refund waits for the payment provider before giving up. */
   PAYMENT_PROVIDER_TIMEOUT_MS: env.int(2000, 1, 120_000),

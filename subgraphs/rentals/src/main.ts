@@ -9,7 +9,7 @@ const config = loadConfig(rentalsConfigShape);
 const logger = createLogger('rentals', config.LOG_LEVEL);
 try {
   const running = await startRentals(config, { logger });
-  onShutdownSignals(running.stop, (msg) => logger.info(msg));
+  onShutdownSignals(running.stop, (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);
 } catch (err) {
   logger.fatal({ err }, 'rentals subgraph failed to start');
   process.exit(1);

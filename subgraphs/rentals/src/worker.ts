@@ -14,9 +14,10 @@
  */
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '@rental/config';
+import { isDatabaseUp } from '@rental/db';
 import { startConsumer, type Consumer } from '@rental/events';
 import { createLogger } from '@rental/observability';
-import { onShutdownSignals } from '@rental/subgraph-server';
+import { onShutdownSignals, startWorkerHealth, type WorkerHealthServer } from '@rental/subgraph-server';
 import { rentalsConfigShape, type RentalsConfig } from './config.js';
 import { openRuntime, type RentalsOverrides, type RentalsRuntime } from './runtime.js';
 
@@ -24,6 +25,8 @@ export interface RunningRentalsWorker {
   consumer: Consumer;
   runtime: RentalsRuntime;
   dbName: string;
+  /** `/healthz`, `/readyz`, `/metrics` when WORKER_HEALTH_PORT is set. */
+  health: WorkerHealthServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -54,15 +57,32 @@ export async function startRentalsWorker(config: RentalsConfig, opts: RentalsWor
     throw err;
   }
   logger.info({ queuePrefix: config.QUEUE_PREFIX }, 'rentals worker consuming rentals-events');
+  const running = consumer;
+  const health =
+    config.WORKER_HEALTH_PORT === undefined
+      ? undefined
+      : await startWorkerHealth({
+          name: 'rentals-worker',
+          host: config.HOST,
+          port: config.WORKER_HEALTH_PORT,
+          logger,
+          dependencyGraceMs: config.DB_LOSS_GRACE_MS,
+          readinessChecks: [() => isDatabaseUp(runtime.conn), async () => running.worker.isRunning()],
+        });
   let stopped: Promise<void> | undefined;
   return {
     consumer,
     runtime,
     dbName: runtime.dbName,
+    health,
     stop() {
       stopped ??= (async () => {
+        health?.drain();
+        // Takes no new job and waits for the active ones; then the relay, the bus and the database.
         await consumer.close();
         await runtime.close();
+        await health?.close();
+        logger.info('rentals worker stopped');
       })();
       return stopped;
     },
@@ -74,7 +94,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const logger = createLogger('rentals-worker', config.LOG_LEVEL);
   try {
     const running = await startRentalsWorker(config, { logger });
-    onShutdownSignals(running.stop, (msg) => logger.info(msg));
+    onShutdownSignals(running.stop, (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);
   } catch (err) {
     logger.fatal({ err }, 'rentals worker failed to start');
     process.exit(1);
