@@ -1,0 +1,106 @@
+/**
+ * `npm run bench [-- <name>…] [--connections N] [--duration S] [--warmup S] [--subscribers N]`
+ *
+ * Runs the named benchmarks (default: all) against one stack it starts and
+ * stops itself (loopback only), prints each table, and writes
+ * `bench/results/<name>-<date>.md|json` and `bench/results/latest.md`.
+ */
+import { parseArgs } from 'node:util';
+import { benchEvents } from './events.js';
+import { benchGateway } from './gateway.js';
+import { benchReservations } from './reservations.js';
+import { benchSubscriptions } from './subscriptions.js';
+import { gitSha, loadAverage, machine, textTable, writeLatest, writeResult, type BenchResult, type RunInfo } from './report.js';
+import { startStack, type Stack } from './stack.js';
+
+const ALL = ['gateway', 'reservations', 'events', 'subscriptions'] as const;
+type Name = (typeof ALL)[number];
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    connections: { type: 'string', default: '20' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    requests: { type: 'string', default: '500' },
+    stock: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '20' },
+    events: { type: 'string', default: '200' },
+    subscribers: { type: 'string', default: '1000' },
+    targets: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log(`npm run bench [-- ${ALL.join('|')} …] [--connections 20] [--duration 10] [--warmup 2] [--targets router,plain-gateway,hive-gateway,direct]
+  [--requests 500] [--stock 200] [--concurrency 20] [--events 200] [--subscribers 1000]`);
+  process.exit(0);
+}
+const unknown = positionals.filter((p) => !ALL.includes(p as Name));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')} (known: ${ALL.join(', ')})`);
+  process.exit(2);
+}
+const selected = (positionals.length ? positionals : [...ALL]) as Name[];
+const int = (v: string | undefined, name: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
+  return n;
+};
+
+const runners: Record<Name, (stack: Stack) => Promise<BenchResult>> = {
+  gateway: (stack) =>
+    benchGateway(stack, {
+      connections: int(values.connections, 'connections'),
+      durationSec: int(values.duration, 'duration'),
+      warmupSec: Number(values.warmup),
+      ...(values.targets ? { targets: values.targets.split(',') } : {}),
+    }),
+  reservations: (stack) =>
+    benchReservations(stack, { requests: int(values.requests, 'requests'), stock: int(values.stock, 'stock'), concurrency: int(values.concurrency, 'concurrency') }),
+  events: (stack) => benchEvents(stack, { reservations: int(values.events, 'events'), concurrency: int(values.concurrency, 'concurrency') }),
+  subscriptions: (stack) => benchSubscriptions(stack, { subscribers: int(values.subscribers, 'subscribers') }),
+};
+
+const date = new Date().toISOString();
+const info: RunInfo = { date, machine: machine(), gitSha: gitSha(), loadAverageBefore: loadAverage() };
+console.log(`[bench] ${selected.join(', ')} on ${info.machine.cpus} cpus, Node ${info.machine.node}, load average ${info.loadAverageBefore.join(' ')}`);
+
+let stack: Stack | undefined;
+let exitCode = 0;
+const stopOnSignal = () => void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+process.once('SIGINT', stopOnSignal);
+process.once('SIGTERM', stopOnSignal);
+const sections: string[] = [];
+try {
+  stack = await startStack();
+  info.servers = stack.servers;
+  for (const name of selected) {
+    console.log(`\n[bench] ${name}`);
+    const before = loadAverage();
+    let result: BenchResult;
+    try {
+      result = await runners[name](stack);
+    } catch (err) {
+      exitCode = 1;
+      console.error(`[bench] ${name} failed: ${(err as Error).stack ?? String(err)}`);
+      continue;
+    }
+    const runInfo = { ...info, loadAverageBefore: before, loadAverageAfter: loadAverage() };
+    console.log(`\n${result.title}\n`);
+    for (const t of result.tables) console.log(`${t.title ? `${t.title}\n` : ''}${textTable(t)}\n`);
+    for (const n of result.notes) console.log(`- ${n}`);
+    sections.push(writeResult(result, runInfo));
+    if (!result.ok) exitCode = 1;
+  }
+} catch (err) {
+  exitCode = 1;
+  console.error(`[bench] ${(err as Error).stack ?? String(err)}`);
+} finally {
+  await stack?.stop();
+}
+if (sections.length) {
+  writeLatest(sections, { ...info, loadAverageAfter: loadAverage() });
+  console.log('\n[bench] results written to bench/results/');
+}
+process.exit(exitCode);

@@ -1,0 +1,59 @@
+/**
+ * Comparison server (c): `@graphql-hive/gateway`'s runtime
+ * (`createGatewayRuntime`) on a `node:http` server, on the same supergraph.
+ * Like the plain gateway, it forwards one fixed internal identity
+ * (BENCH_IDENTITY), re-signed as it ages, on every subgraph fetch (an
+ * `onFetch` plugin). No other plugins; logging off.
+ *
+ * Env: BENCH_SUPERGRAPH, BENCH_PORT, INTERNAL_JWT_SECRET, BENCH_IDENTITY.
+ */
+import http from 'node:http';
+import { IDENTITY_HEADER, InternalIdentitySigner, type Identity } from '@rental/auth';
+
+const need = (k: string) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} must be set`);
+  return v;
+};
+const signer = new InternalIdentitySigner(need('INTERNAL_JWT_SECRET'), 'router');
+const identity = JSON.parse(need('BENCH_IDENTITY')) as Identity;
+
+// Loaded by a non-literal specifier so its types stay out of this program:
+// graphql-yoga's augmentation of GraphQLErrorExtensions (`http.headers` as a
+// record) clashes with @apollo/server's (a HeaderMap) in the router's code.
+interface FetchHook {
+  options: RequestInit;
+  setOptions(options: RequestInit): void;
+}
+interface HiveModule {
+  createGatewayRuntime(config: Record<string, unknown> & { plugins: () => Array<{ onFetch(hook: FetchHook): Promise<void> }> }): http.RequestListener & {
+    dispose(): unknown;
+  };
+}
+const hivePackage = '@graphql-hive/gateway';
+const { createGatewayRuntime } = (await import(hivePackage)) as HiveModule;
+
+const gateway = createGatewayRuntime({
+  supergraph: need('BENCH_SUPERGRAPH'),
+  logging: false,
+  graphqlEndpoint: '/graphql',
+  landingPage: false,
+  plugins: () => [
+    {
+      async onFetch({ options, setOptions }) {
+        const token = await signer.sign(identity);
+        const headers = { ...((options.headers ?? {}) as Record<string, string>), [IDENTITY_HEADER]: token };
+        setOptions({ ...options, headers });
+      },
+    },
+  ],
+});
+const server = http.createServer(gateway);
+const port = Number(need('BENCH_PORT'));
+server.listen(port, '127.0.0.1', () => console.log(`hive gateway ready at http://127.0.0.1:${port}/graphql`));
+const stop = () => {
+  server.close();
+  void Promise.resolve(gateway.dispose()).finally(() => process.exit(0));
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
