@@ -64,10 +64,17 @@ function start(file: string, env: Record<string, string>, ready: RegExp): Promis
   });
 }
 
-function stop(child: ChildProcess): Promise<number | null> {
+/**
+ * SIGTERM, and the exit code. The entries log "listening"/"consuming" from
+ * inside their start function and install the signal handlers right after it
+ * returns, so give them a moment first (a SIGTERM in that gap would kill the
+ * process the default way, which is not what this test is about).
+ */
+async function stop(child: ChildProcess): Promise<string> {
+  await new Promise((r) => setTimeout(r, 500));
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.once('exit', (code) => resolve(code));
+    if (child.exitCode !== null) return resolve(`exit ${child.exitCode}`);
+    child.once('exit', (code, signal) => resolve(code === null ? `signal ${signal}` : `exit ${code}`));
     child.kill('SIGTERM');
   });
 }
@@ -114,7 +121,7 @@ describe('bundle.ts', () => {
     const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)\/graphql"/.exec(line)![1];
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
-    expect(await stop(child)).toBe(0);
+    expect(await stop(child)).toBe('exit 0');
   });
 
   it('starts the bundled router and the bundled stores worker', { timeout: 60_000 }, async () => {
@@ -122,12 +129,12 @@ describe('bundle.ts', () => {
     const r = await start(router!, { ROUTER_PORT: '0', SUPERGRAPH_WATCH: 'false', ALLOW_HS256_IN_PRODUCTION: 'true' }, /"url":"http:\/\/127\.0\.0\.1:\d+\/graphql"/);
     const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)\/graphql"/.exec(r.line)![1];
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    expect(await stop(r.child)).toBe(0);
+    expect(await stop(r.child), r.output()).toBe('exit 0');
 
     const entries = defaultEntries(path.join(ROOT, 'subgraphs/stores'));
     if (!entries.some((e) => e.out === 'worker')) return;
     const files = await bundle(path.join(ROOT, 'subgraphs/stores'), entries, path.join(OUT, 'stores'));
     const w = await start(files.find((f) => f.endsWith('worker.js'))!, {}, /stores worker consuming/);
-    expect(await stop(w.child)).toBe(0);
+    expect(await stop(w.child), w.output()).toBe('exit 0');
   });
 });

@@ -18,6 +18,12 @@ export interface Deployable {
   /** Listening port and the variable that sets it (none for workers). */
   port?: number;
   portEnv?: string;
+  /**
+   * Workers: port of the worker's own HTTP server (`/healthz`, `/readyz`,
+   * `/metrics`), set through WORKER_HEALTH_PORT. Unset: the worker serves no
+   * HTTP and is probed as a process (see docs/DEPLOY.md).
+   */
+  healthPort?: number;
   /** The zod config shape's module and export (relative to the repository root); web has none. */
   configModule?: string;
   configExport?: string;
@@ -29,11 +35,14 @@ export const DEPLOYABLES: readonly Deployable[] = [
   { name: 'reservations', kind: 'subgraph', workspace: 'subgraphs/reservations', entry: 'dist/main.js', port: 4002, portEnv: 'RESERVATIONS_PORT', configModule: 'subgraphs/reservations/src/config.ts', configExport: 'reservationsConfigShape' },
   { name: 'stores', kind: 'subgraph', workspace: 'subgraphs/stores', entry: 'dist/main.js', port: 4003, portEnv: 'STORES_PORT', configModule: 'subgraphs/stores/src/config.ts', configExport: 'storesConfigShape' },
   { name: 'rentals', kind: 'subgraph', workspace: 'subgraphs/rentals', entry: 'dist/main.js', port: 4004, portEnv: 'RENTALS_PORT', configModule: 'subgraphs/rentals/src/config.ts', configExport: 'rentalsConfigShape' },
-  { name: 'reservations-worker', kind: 'worker', workspace: 'subgraphs/reservations', entry: 'dist/worker.js', configModule: 'subgraphs/reservations/src/config.ts', configExport: 'reservationsConfigShape' },
-  { name: 'stores-worker', kind: 'worker', workspace: 'subgraphs/stores', entry: 'dist/worker.js', configModule: 'subgraphs/stores/src/config.ts', configExport: 'storesConfigShape' },
-  { name: 'rentals-worker', kind: 'worker', workspace: 'subgraphs/rentals', entry: 'dist/worker.js', configModule: 'subgraphs/rentals/src/config.ts', configExport: 'rentalsConfigShape' },
+  { name: 'reservations-worker', kind: 'worker', workspace: 'subgraphs/reservations', entry: 'dist/worker.js', healthPort: 9090, configModule: 'subgraphs/reservations/src/config.ts', configExport: 'reservationsConfigShape' },
+  { name: 'stores-worker', kind: 'worker', workspace: 'subgraphs/stores', entry: 'dist/worker.js', healthPort: 9090, configModule: 'subgraphs/stores/src/config.ts', configExport: 'storesConfigShape' },
+  { name: 'rentals-worker', kind: 'worker', workspace: 'subgraphs/rentals', entry: 'dist/worker.js', healthPort: 9090, configModule: 'subgraphs/rentals/src/config.ts', configExport: 'rentalsConfigShape' },
   { name: 'web', kind: 'web', workspace: 'web', entry: 'dist', port: 8080, portEnv: 'WEB_PORT' },
 ];
+
+/** The variable that turns a worker's health server on (its port). */
+export const WORKER_HEALTH_ENV = 'WORKER_HEALTH_PORT';
 
 /** Variables the web image's static server reads (infra/docker/web-server.mjs). */
 export const WEB_SERVER_ENV = ['WEB_PORT', 'HOST', 'ROUTER_URL'] as const;

@@ -20,7 +20,7 @@ import { parse } from 'yaml';
 import { defaultEntries } from '../build/bundle.js';
 import { expectedEnv } from '../k8s/checks.js';
 import { loadShape } from '../k8s/generate.js';
-import { DEPLOYABLES, type Deployable } from './deployables.js';
+import { DEPLOYABLES, WORKER_HEALTH_ENV, type Deployable } from './deployables.js';
 import { dockerfilePath, NODE_IMAGE, renderDockerfile } from './generate.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -124,9 +124,14 @@ describe.each(DEPLOYABLES.map((d) => [d.name, d] as const))('%s.Dockerfile', (_n
     expect(hc).toHaveLength(1);
     const cmd = JSON.parse(hc[0]!.replace(/^.*?CMD\s+/, '')) as string[];
     expect(cmd[0]).toBe('node');
-    if (d.kind === 'worker') {
+    if (d.kind === 'worker' && !d.healthPort) {
       expect(ops(final, 'EXPOSE')).toEqual([]);
       expect(cmd.join(' ')).toContain('process.kill(1, 0)');
+    } else if (d.kind === 'worker') {
+      expect(ops(final, 'EXPOSE')).toEqual([String(d.healthPort)]);
+      expect(ops(final, 'ENV').join(' ')).toContain(`${WORKER_HEALTH_ENV}=${d.healthPort}`);
+      expect(cmd.join(' ')).toContain('/healthz');
+      expect(cmd.join(' ')).toContain(`process.env.${WORKER_HEALTH_ENV} || ${d.healthPort}`);
     } else {
       expect(ops(final, 'EXPOSE')).toEqual([String(d.port)]);
       expect(cmd.join(' ')).toContain('/healthz');

@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEPLOYABLES, type Deployable } from './deployables.js';
+import { DEPLOYABLES, WORKER_HEALTH_ENV, type Deployable } from './deployables.js';
 
 export const NODE_IMAGE = 'node:20-bookworm-slim';
 /** The npm the repository pins (`packageManager`); node:20 images ship npm 10. */
@@ -26,11 +26,12 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function healthcheck(d: Deployable): string {
   const opts = '--interval=15s --timeout=5s --start-period=30s --retries=3';
-  if (d.kind === 'worker') {
-    // Workers serve no HTTP: the check is that the worker process (PID 1) is alive.
+  if (d.kind === 'worker' && !d.healthPort) {
+    // This worker serves no HTTP: the check is that the worker process (PID 1) is alive.
     return `HEALTHCHECK ${opts} CMD ["node", "-e", "process.kill(1, 0)"]`;
   }
-  const js = `fetch('http://127.0.0.1:' + (process.env.${d.portEnv} || ${d.port}) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+  const [portEnv, port] = d.kind === 'worker' ? [WORKER_HEALTH_ENV, d.healthPort] : [d.portEnv, d.port];
+  const js = `fetch('http://127.0.0.1:' + (process.env.${portEnv} || ${port}) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
   return `HEALTHCHECK ${opts} CMD ${JSON.stringify(['node', '-e', js]).replace(/","/g, '", "')}`;
 }
 
@@ -39,6 +40,7 @@ function runtimeStage(d: Deployable): string {
   const lines: string[] = [];
   const env = ['NODE_ENV=production', 'HOST=0.0.0.0'];
   if (d.portEnv && d.port) env.push(`${d.portEnv}=${d.port}`);
+  if (d.healthPort) env.push(`${WORKER_HEALTH_ENV}=${d.healthPort}`);
 
   if (d.kind === 'web') {
     lines.push(
@@ -67,6 +69,7 @@ function runtimeStage(d: Deployable): string {
   }
   lines.push(`USER node`);
   if (d.port) lines.push(`EXPOSE ${d.port}`);
+  if (d.healthPort) lines.push(`EXPOSE ${d.healthPort}`);
   lines.push(healthcheck(d), `STOPSIGNAL SIGTERM`);
   if (d.kind === 'web') lines.push(`CMD ["node", "web-server.mjs"]`);
   else lines.push(`CMD ["node", "--enable-source-maps", "${ws}/${d.entry}"]`);
@@ -77,7 +80,7 @@ export function renderDockerfile(d: Deployable): string {
   const ws = d.workspace;
   const what =
     d.kind === 'worker'
-      ? `the ${d.name.replace(/-worker$/, '')} event worker (${ws}/${d.entry}); no port`
+      ? `the ${d.name.replace(/-worker$/, '')} event worker (${ws}/${d.entry}); ${d.healthPort ? `health on ${d.healthPort}` : 'no port'}`
       : d.kind === 'web'
         ? `the web client (vite build of ${ws}), served on ${d.port}`
         : `${d.kind === 'router' ? 'the router' : `the ${d.name} subgraph`} (${ws}/${d.entry}) on ${d.port}`;

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Deployable } from '../docker/deployables.js';
-import { WEB_SERVER_ENV } from '../docker/deployables.js';
+import { WEB_SERVER_ENV, WORKER_HEALTH_ENV } from '../docker/deployables.js';
 import { dependencyClosure, findRepoRoot } from '../build/bundle.js';
 import type { K8sObject } from './render.js';
 
@@ -89,7 +89,8 @@ function selects(selector: unknown, labels: Record<string, string>): boolean {
   return Object.entries(match).every(([k, v]) => labels[k] === v);
 }
 
-function probeProblems(name: string, c: Obj, kind: Deployable['kind']): string[] {
+function probeProblems(name: string, c: Obj, d: Deployable): string[] {
+  const kind = d.kind === 'worker' && !d.healthPort ? 'worker' : 'http';
   const p: string[] = [];
   for (const [probe, pathWanted] of [
     ['readinessProbe', '/readyz'],
@@ -101,7 +102,7 @@ function probeProblems(name: string, c: Obj, kind: Deployable['kind']): string[]
       continue;
     }
     if (kind === 'worker') {
-      // Workers serve no HTTP: an exec probe (documented in docs/DEPLOY.md) or an HTTP one once they serve health.
+      // A worker without a health server: an exec probe (documented in docs/DEPLOY.md).
       if (!get(pr, 'exec', 'command') && !get(pr, 'httpGet')) p.push(`${name}: ${probe} is neither exec nor httpGet`);
       continue;
     }
@@ -178,7 +179,10 @@ export function checkWorkloads(objects: K8sObject[], expectations: Expectation[]
     const preStop = get(c, 'lifecycle', 'preStop') as Obj | undefined;
     if (!preStop || (!get(preStop, 'exec', 'command') && !get(preStop, 'sleep'))) problems.push(`${w}: no preStop delay before SIGTERM`);
 
-    problems.push(...probeProblems(w, c, d.kind));
+    problems.push(...probeProblems(w, c, d));
+    if (d.kind === 'worker' && !d.healthPort && env.includes(WORKER_HEALTH_ENV)) {
+      problems.push(`${w}: its code can serve /healthz and /readyz on ${WORKER_HEALTH_ENV}: give it healthPort in infra/docker/deployables.ts (HTTP probes)`);
+    }
     for (const kind of ['requests', 'limits'])
       for (const r of ['cpu', 'memory']) if (get(c, 'resources', kind, r) === undefined) problems.push(`${w}: no resources.${kind}.${r}`);
 

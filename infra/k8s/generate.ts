@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { DEPLOYABLES, type Deployable } from '../docker/deployables.js';
+import { DEPLOYABLES, WORKER_HEALTH_ENV, type Deployable } from '../docker/deployables.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -25,8 +25,7 @@ export const COMMON_CONFIG = 'rental-config';
 export function configMapsOf(d: Deployable): string[] {
   if (d.kind === 'router') return [COMMON_CONFIG, 'router-config'];
   if (d.kind === 'web') return [COMMON_CONFIG];
-  const subgraph = d.name.replace(/-worker$/, '');
-  return subgraph === 'items' ? [COMMON_CONFIG] : [COMMON_CONFIG, `${subgraph}-config`];
+  return [COMMON_CONFIG, `${d.name.replace(/-worker$/, '')}-config`];
 }
 
 type Shape = Record<string, unknown>;
@@ -61,8 +60,8 @@ function labels(d: Deployable): Record<string, string> {
 }
 
 function probes(d: Deployable): Record<string, unknown> {
-  if (d.kind === 'worker') {
-    // Workers serve no HTTP. The process is the health: a worker that loses
+  if (d.kind === 'worker' && !d.healthPort) {
+    // This worker serves no HTTP. The process is the health: a worker that loses
     // Redis or MongoDB for good exits and the kubelet restarts it. These exec
     // probes state that (PID 1 is alive) so the rollout gate and the
     // manifest test treat workers like the rest.
@@ -72,10 +71,11 @@ function probes(d: Deployable): Record<string, unknown> {
       livenessProbe: { ...alive, initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
     };
   }
+  const port = d.kind === 'worker' ? 'health' : 'http';
   return {
-    startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 30 },
-    readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2, successThreshold: 1 },
-    livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+    startupProbe: { httpGet: { path: '/healthz', port }, periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 30 },
+    readinessProbe: { httpGet: { path: '/readyz', port }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2, successThreshold: 1 },
+    livenessProbe: { httpGet: { path: '/healthz', port }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
   };
 }
 
@@ -92,17 +92,20 @@ export function secretKeysOf(d: Deployable): string[] {
 }
 
 export function deploymentOf(d: Deployable): Record<string, unknown> {
-  const secretEnv = secretKeysOf(d).map((k) => ({
+  const envVars: Record<string, unknown>[] = secretKeysOf(d).map((k) => ({
     name: k,
     valueFrom: { secretKeyRef: { name: SECRET_NAME, key: k } },
   }));
+  // A worker's health server: on for the worker (the API process shares the config shape and leaves it off).
+  if (d.healthPort) envVars.push({ name: WORKER_HEALTH_ENV, value: String(d.healthPort) });
   const container: Record<string, unknown> = {
     name: d.name,
     image: `rental/${d.name}`,
     imagePullPolicy: 'IfNotPresent',
     ...(d.port ? { ports: [{ name: 'http', containerPort: d.port, protocol: 'TCP' }] } : {}),
+    ...(d.healthPort ? { ports: [{ name: 'health', containerPort: d.healthPort, protocol: 'TCP' }] } : {}),
     envFrom: configMapsOf(d).map((name) => ({ configMapRef: { name } })),
-    ...(secretEnv.length > 0 ? { env: secretEnv } : {}),
+    ...(envVars.length > 0 ? { env: envVars } : {}),
     ...probes(d),
     lifecycle: { preStop: { exec: { command: ['sleep', String(PRESTOP_SLEEP_SECONDS)] } } },
     resources: RESOURCES[d.kind],
