@@ -55,7 +55,7 @@ export function limitError(limit: LimitName, max: number, actual: number | undef
 }
 
 /** graphql-js's message for an operation over `maxTokens`. */
-export const TOO_MANY_TOKENS = /Document contains more than (\d+) tokens/;
+export const TOO_MANY_TOKENS = /Document contains more tha[nt] (\d+) tokens/;
 
 export function parseOptions(limits: OperationLimits) {
   return { maxTokens: limits.maxTokens };
