@@ -1,6 +1,7 @@
 /** holdStock / releaseStock against the real database, over HTTP, with a SERVICE identity. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mongoose } from '@rental/db';
 import { as, HOLD, registerAs, RELEASE, startTestItems, type TestItems } from './testing.js';
 
 let t: TestItems;
@@ -102,6 +103,21 @@ describe('holdStock / releaseStock', () => {
     const late = await hold(rid, itemId, 2);
     expect(late.data?.holdStock).toMatchObject({ quantity: 2, released: true });
     expect(await t.stockOf(itemId)).toBe(5);
+  });
+
+  it('released holds leave the item document, so it stays as small as its active holds', async () => {
+    const itemId = await registerAs(t, { stock: 50 });
+    const rids = Array.from({ length: 30 }, () => randomUUID());
+    await Promise.all(rids.map((r) => hold(r, itemId, 1)));
+    await Promise.all(rids.slice(0, 25).map((r) => release(r, itemId)));
+    const raw = await t.db.collection('items').findOne({ _id: new mongoose.Types.ObjectId(itemId) });
+    expect(Object.keys((raw?.holds as Record<string, unknown> | undefined) ?? {})).toHaveLength(5);
+    expect(raw?.stock).toBe(45);
+    // Each release is remembered outside the item, and a late retry of any of them changes nothing.
+    expect(await t.db.collection('stock_releases').countDocuments({ itemId })).toBe(25);
+    const late = await Promise.all(rids.slice(0, 25).map((r) => hold(r, itemId, 1)));
+    for (const l of late) expect(l.data?.holdStock).toMatchObject({ released: true });
+    expect(await t.stockOf(itemId)).toBe(45);
   });
 
   it('a repeated hold with another quantity is INVALID_STATE and changes nothing', async () => {

@@ -2,14 +2,16 @@
  * The item document. One collection, `items`, in the items subgraph's own
  * database.
  *
- * Stock holds live on the item itself as a map keyed by reservation id
+ * ACTIVE stock holds live on the item itself as a map keyed by reservation id
  * (`holds.<reservationId>`), so taking stock and recording the hold is one
  * conditional single-document update (FerretDB 1.24 has neither transactions
- * nor the positional `$` operator). The document therefore grows by one small
- * entry per reservation ever made for the item; that is accepted for now
- * (a busy item gains roughly 60 bytes per reservation, far from the 16 MB
- * document limit for a rental catalogue). Archiving released holds would be the
- * next step if it ever matters. `holds` is never returned by the API.
+ * nor the positional `$` operator). A released hold leaves the item (its units
+ * go back in the same update) and is remembered in `stock_releases` instead
+ * (see {@link StockReleaseDoc}), so the item document stays as small as its
+ * active holds: at most one entry per unit of stock. (Measured on FerretDB:
+ * with 2,000 released holds left on the item, 200 concurrent holds took 17.8 s
+ * instead of 1.5 s, since every update rewrites the whole document.)
+ * `holds` is never returned by the API.
  */
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
@@ -68,6 +70,39 @@ itemSchema.index({ storeId: 1, _id: 1 });
 itemSchema.index({ category: 1, _id: 1 });
 
 export type ItemModel = Model<ItemDoc>;
+
+/**
+ * A released hold, kept so that a retried hold or release for the same
+ * reservation changes nothing after the hold has left the item. `_id` is
+ * `<itemId>:<reservationId>`.
+ */
+export interface StockReleaseDoc {
+  _id: string;
+  itemId: string;
+  reservationId: string;
+  quantity: number;
+  at: Date;
+  releasedAt: Date;
+}
+
+const stockReleaseSchema = new Schema<StockReleaseDoc>(
+  {
+    _id: { type: String, required: true },
+    itemId: { type: String, required: true },
+    reservationId: { type: String, required: true },
+    quantity: { type: Number, required: true, min: 1 },
+    at: { type: Date, required: true },
+    releasedAt: { type: Date, required: true },
+  },
+  { collection: 'stock_releases', versionKey: false, strict: true },
+);
+
+export type StockReleaseModel = Model<StockReleaseDoc>;
+
+/** The released-holds model on the given connection. */
+export function stockReleaseModel(conn: Connection): StockReleaseModel {
+  return (conn.models.StockRelease as StockReleaseModel | undefined) ?? conn.model<StockReleaseDoc>('StockRelease', stockReleaseSchema);
+}
 
 /** The items model on the given connection. */
 export function itemModel(conn: Connection): ItemModel {

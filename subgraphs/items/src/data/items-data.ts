@@ -3,6 +3,18 @@
  * one hold per reservation, one release per hold) is a single conditional
  * update on one document: no transactions, no positional operators, so it
  * runs on FerretDB 1.24 as on MongoDB.
+ *
+ * Holds and releases (protocol):
+ * - hold: `{_id, stock >= q, holds.<rid> absent}` → `$inc stock -q`,
+ *   `$set holds.<rid>`. Then, if a release tombstone exists for the
+ *   reservation, the hold was a late retry of an already released one: undo it
+ *   (same conditional update as a release) and answer the released hold.
+ * - release: write the tombstone `stock_releases/<item>:<rid>` FIRST, then
+ *   `{_id, holds.<rid>.quantity: q}` → `$unset holds.<rid>`, `$inc stock +q`.
+ * Because the tombstone is written before the hold leaves the item, any hold
+ * that succeeds after that point sees the tombstone and undoes itself; any
+ * hold before it finds the existing entry and changes nothing. A repeated
+ * release finds no entry and answers from the tombstone.
  */
 import type { FilterQuery } from 'mongoose';
 import { notFound } from '@rental/errors';
@@ -13,7 +25,7 @@ import {
   type ItemFilter,
   type NewItem,
 } from '../domain/index.js';
-import type { HoldDoc, ItemDoc, ItemModel } from './item-model.js';
+import { stockReleaseModel, type HoldDoc, type ItemDoc, type ItemModel, type StockReleaseDoc, type StockReleaseModel } from './item-model.js';
 
 /** An item as the API shows it (no holds). */
 export interface Item {
@@ -51,7 +63,6 @@ export interface ItemPage {
  * and {@link toItem} drops the holds.)
  */
 const PUBLIC_FIELDS = { holds: 0 } as const;
-const RELEASE_ATTEMPTS = 5;
 
 type LeanItem = Omit<ItemDoc, 'holds'> & { holds?: Record<string, HoldDoc> };
 
@@ -81,7 +92,10 @@ function toHold(reservationId: string, itemId: string, hold: HoldDoc, item?: Ite
 
 export class ItemsData {
 
-  constructor(private readonly model: ItemModel) {}
+  constructor(
+    private readonly model: ItemModel,
+    private readonly releases: StockReleaseModel = stockReleaseModel(model.db),
+  ) {}
 
   /** Stores a validated new item. */
   async registerItem(input: NewItem): Promise<Item> {
@@ -145,49 +159,86 @@ export class ItemsData {
         { new: true },
       )
       .lean<LeanItem>();
-    if (updated) return toHold(reservationId, itemId, hold, toItem(updated));
+    if (updated) {
+      const tombstone = await this.findRelease(reservationId, itemId);
+      if (!tombstone) return toHold(reservationId, itemId, hold, toItem(updated));
+      // A late retry of a hold that was already released: give the units back.
+      await this.takeOffItem(reservationId, itemId, quantity);
+      return fromRelease(tombstone);
+    }
 
     const current = await this.model.findById(itemId, { stock: 1, [key]: 1 }).lean<LeanItem>();
     if (!current) throw notFound('item', itemId);
-    const existing = current.holds?.[reservationId];
-    if (existing) {
-      if (existing.quantity !== quantity) throw holdConflict(reservationId, itemId, existing.quantity, quantity);
-      return toHold(reservationId, itemId, existing);
-    }
+    const active = current.holds?.[reservationId];
+    const released = active ? null : await this.findRelease(reservationId, itemId);
+    const existing = active ?? released;
+    if (existing && existing.quantity !== quantity) throw holdConflict(reservationId, itemId, existing.quantity, quantity);
+    if (active) return toHold(reservationId, itemId, active);
+    if (released) return fromRelease(released);
     throw insufficientStock(itemId, quantity, current.stock);
   }
 
   /**
    * Gives a reservation's held units back, once. The quantity comes from the
-   * hold itself, and the update matches only while that hold is unreleased,
-   * so a repeated or concurrent release adds nothing. Null when the
-   * reservation holds nothing on the item (or the item is unknown).
+   * hold itself; the tombstone is written before the hold leaves the item (see
+   * the protocol above), so a repeated, concurrent or late operation adds
+   * nothing. Null when the reservation never held anything on the item.
    */
   async releaseStock(reservationId: string, itemId: string): Promise<StockHold | null> {
     if (!isItemId(itemId)) return null;
-    return this.releaseOnce(reservationId, itemId);
+    const key = `holds.${reservationId}`;
+    const current = await this.model.findById(itemId, { [key]: 1 }).lean<LeanItem>();
+    const hold = current?.holds?.[reservationId];
+    if (!hold) {
+      const tombstone = await this.findRelease(reservationId, itemId);
+      return tombstone ? fromRelease(tombstone) : null;
+    }
+    const tombstone = await this.recordRelease(reservationId, itemId, hold);
+    const updated = await this.takeOffItem(reservationId, itemId, hold.quantity);
+    return fromRelease(tombstone, updated ? toItem(updated) : undefined);
   }
 
-  private async releaseOnce(reservationId: string, itemId: string): Promise<StockHold | null> {
+  /** Removes the hold from the item and puts its units back, if it is still there. */
+  private takeOffItem(reservationId: string, itemId: string, quantity: number): Promise<LeanItem | null> {
     const key = `holds.${reservationId}`;
-    for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
-      const current = await this.model.findById(itemId, { [key]: 1 }).lean<LeanItem>();
-      const hold = current?.holds?.[reservationId];
-      if (!hold) return null;
-      if (hold.released) return toHold(reservationId, itemId, hold);
-      const releasedAt = new Date();
-      const updated = await this.model
-        .findOneAndUpdate(
-          { _id: itemId, [`${key}.released`]: false, [`${key}.quantity`]: hold.quantity },
-          { $inc: { stock: hold.quantity }, $set: { [`${key}.released`]: true, [`${key}.releasedAt`]: releasedAt } },
-          { new: true },
-        )
-        .lean<LeanItem>();
-      if (updated) {
-        return toHold(reservationId, itemId, { ...hold, released: true, releasedAt }, toItem(updated));
-      }
-      // Another release won the race: the next read sees the hold released.
-    }
-    throw new Error(`release of hold ${reservationId} on item ${itemId} did not settle`);
+    return this.model
+      .findOneAndUpdate({ _id: itemId, [`${key}.quantity`]: quantity }, { $inc: { stock: quantity }, $unset: { [key]: '' } }, { new: true })
+      .lean<LeanItem>()
+      .exec();
   }
+
+  private findRelease(reservationId: string, itemId: string): Promise<StockReleaseDoc | null> {
+    return this.releases.findById(`${itemId}:${reservationId}`).lean<StockReleaseDoc>().exec();
+  }
+
+  /** Writes the tombstone once; a concurrent release finds the first one. */
+  private async recordRelease(reservationId: string, itemId: string, hold: HoldDoc): Promise<StockReleaseDoc> {
+    const doc: StockReleaseDoc = {
+      _id: `${itemId}:${reservationId}`,
+      itemId,
+      reservationId,
+      quantity: hold.quantity,
+      at: hold.at,
+      releasedAt: new Date(),
+    };
+    try {
+      await this.releases.create(doc);
+      return doc;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+      return (await this.findRelease(reservationId, itemId)) ?? doc;
+    }
+  }
+}
+
+function fromRelease(doc: StockReleaseDoc, item?: Item): StockHold {
+  return {
+    reservationId: doc.reservationId,
+    itemId: doc.itemId,
+    quantity: doc.quantity,
+    released: true,
+    at: doc.at,
+    releasedAt: doc.releasedAt,
+    ...(item ? { item } : {}),
+  };
 }
