@@ -19,9 +19,9 @@
  * (e.g. RentalStarted seen while still CONFIRMED records READY_FOR_PICKUP and
  * RENTED), so the later StoreOrderPrepared finds nothing to do.
  *
- * The other events routed here (StoreOrderCreated, StoreOrderCancelled,
- * ReservationConfirmed, ReservationRejected, ReservationPaymentFailed) are
- * for the customer view (issue 4): add a handler to the table to use them.
+ * Every event routed here also feeds the customer view: the worker combines
+ * this table with the view projector's (`view/projector.ts`), which runs
+ * after these handlers.
  */
 import {
   hasProcessed,
