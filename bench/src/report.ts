@@ -94,6 +94,8 @@ export interface RunInfo {
   loadAverageBefore: number[];
   loadAverageAfter?: number[];
   servers?: { mongo: string; redis: string };
+  /** Non-default service settings of the run. */
+  settings?: string;
 }
 
 export function resultMarkdown(r: BenchResult, info: RunInfo): string {
@@ -107,6 +109,7 @@ export function resultMarkdown(r: BenchResult, info: RunInfo): string {
     `- machine: ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}, ${m.platform}`,
     `- load average (1/5/15 min) before: ${info.loadAverageBefore.join(' / ')}${info.loadAverageAfter ? `; after: ${info.loadAverageAfter.join(' / ')}` : ''}`,
     ...(info.servers ? [`- servers: MongoDB ${info.servers.mongo}; Redis ${info.servers.redis}`] : []),
+    ...(info.settings ? [`- service settings: ${info.settings}`] : []),
     `- parameters: ${Object.entries(r.parameters).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')}`,
     '',
   ];

@@ -69,6 +69,11 @@ export async function benchReservations(stack: Stack, opts: ReservationsOptions)
     { check: `exactly ${opts.stock} CONFIRMED in the reservations DB`, ok: (byStatus.get('CONFIRMED') ?? 0) === opts.stock, seen: String(byStatus.get('CONFIRMED') ?? 0) },
     { check: 'stock 0 through the router', ok: apiStock === 0, seen: String(apiStock) },
     { check: 'stock never negative (items DB)', ok: itemDoc?.stock !== undefined ? itemDoc.stock >= 0 : apiStock !== undefined && apiStock >= 0, seen: String(itemDoc?.stock ?? apiStock) },
+    {
+      check: `stock conserved: CONFIRMED + stock = ${opts.stock}`,
+      ok: (byStatus.get('CONFIRMED') ?? 0) + (apiStock ?? NaN) === opts.stock,
+      seen: `${byStatus.get('CONFIRMED') ?? 0} + ${apiStock}`,
+    },
     { check: 'no PENDING left', ok: (byStatus.get('PENDING') ?? 0) === 0, seen: String(byStatus.get('PENDING') ?? 0) },
     {
       check: `the other ${opts.requests - opts.stock} refused with INSUFFICIENT_STOCK`,

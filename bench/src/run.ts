@@ -11,7 +11,7 @@ import { benchGateway } from './gateway.js';
 import { benchReservations } from './reservations.js';
 import { benchSubscriptions } from './subscriptions.js';
 import { gitSha, loadAverage, machine, textTable, writeLatest, writeResult, type BenchResult, type RunInfo } from './report.js';
-import { startStack, type Stack } from './stack.js';
+import { SAGA_TIMEOUTS, startStack, type Stack } from './stack.js';
 
 const ALL = ['gateway', 'reservations', 'events', 'subscriptions'] as const;
 type Name = (typeof ALL)[number];
@@ -26,6 +26,7 @@ const { values, positionals } = parseArgs({
     stock: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '20' },
     events: { type: 'string', default: '200' },
+    'events-concurrency': { type: 'string', default: '4' },
     subscribers: { type: 'string', default: '1000' },
     targets: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -33,7 +34,7 @@ const { values, positionals } = parseArgs({
 });
 if (values.help) {
   console.log(`npm run bench [-- ${ALL.join('|')} …] [--connections 20] [--duration 10] [--warmup 2] [--targets router,plain-gateway,hive-gateway,direct]
-  [--requests 500] [--stock 200] [--concurrency 20] [--events 200] [--subscribers 1000]`);
+  [--requests 500] [--stock 200] [--concurrency 20] [--events 200] [--events-concurrency 4] [--subscribers 1000]`);
   process.exit(0);
 }
 const unknown = positionals.filter((p) => !ALL.includes(p as Name));
@@ -58,7 +59,7 @@ const runners: Record<Name, (stack: Stack) => Promise<BenchResult>> = {
     }),
   reservations: (stack) =>
     benchReservations(stack, { requests: int(values.requests, 'requests'), stock: int(values.stock, 'stock'), concurrency: int(values.concurrency, 'concurrency') }),
-  events: (stack) => benchEvents(stack, { reservations: int(values.events, 'events'), concurrency: int(values.concurrency, 'concurrency') }),
+  events: (stack) => benchEvents(stack, { reservations: int(values.events, 'events'), concurrency: int(values['events-concurrency'], 'events-concurrency') }),
   subscriptions: (stack) => benchSubscriptions(stack, { subscribers: int(values.subscribers, 'subscribers') }),
 };
 
@@ -75,6 +76,7 @@ const sections: string[] = [];
 try {
   stack = await startStack();
   info.servers = stack.servers;
+  info.settings = `NODE_ENV=test (the harness's; production would rate-limit mutations to 120/min per caller), reservations ${Object.entries(SAGA_TIMEOUTS).map(([k, v]) => `${k}=${v}`).join(' ')}, OUTBOX_SWEEP_MS=500, LOG_LEVEL=warn`;
   for (const name of selected) {
     console.log(`\n[bench] ${name}`);
     const before = loadAverage();

@@ -44,9 +44,21 @@ export const reservationInput = (itemId: string) => ({
   paymentToken: 'tok_approve',
 });
 
+/**
+ * A reservation for seeding (not for measuring): SERVICE_UNAVAILABLE /
+ * TRY_LATER (a breaker opened on a busy machine) are retried for up to a minute.
+ */
 export async function reserve(stack: Stack, token: string, itemId: string): Promise<{ id: string; status: string }> {
-  return must(await stack.gql<{ createReservation: { id: string; status: string } }>(CREATE_RESERVATION, { i: reservationInput(itemId) }, token), 'createReservation')
-    .createReservation;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await stack.gql<{ createReservation: { id: string; status: string } }>(CREATE_RESERVATION, { i: reservationInput(itemId) }, token);
+    const code = res.errors?.[0]?.extensions?.code;
+    if (!res.data && (code === 'SERVICE_UNAVAILABLE' || code === 'TRY_LATER') && Date.now() < deadline) {
+      await sleep(1000);
+      continue;
+    }
+    return must(res, 'createReservation').createReservation;
+  }
 }
 
 /** Store orders of a store, by reservation id. */

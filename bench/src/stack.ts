@@ -56,6 +56,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * Saga call timeouts for the bench (defaults 1.5 s to items, 4 s to rentals):
+ * on a busy shared machine the defaults trip the breakers
+ * (SERVICE_UNAVAILABLE) under 20 concurrent reservations, so the run would
+ * measure the breaker, not the saga. Recorded in every results file.
+ */
+export const SAGA_TIMEOUTS = { ITEMS_TIMEOUT_MS: '10000', RENTALS_TIMEOUT_MS: '10000' };
+
 const log = (line: string) => console.log(`[stack] ${line}`);
 
 /** The pipeline is up when a reservation through the router gets its store order. */
@@ -119,6 +127,7 @@ export async function startStack(): Promise<Stack> {
       tag: 'bench',
       processes: [...SUBGRAPHS, ...WORKERS],
       logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      env: { reservations: SAGA_TIMEOUTS },
     });
     const h = harness;
     const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((s) => [s, h.subgraphs[s].url])) as Record<SubgraphName, string>;
