@@ -18,6 +18,7 @@ import { AuthError, InternalIdentitySigner, type Identity } from '@rental/auth';
 import { createLogger, type Logger } from '@rental/observability';
 import type { RouterConfig } from './config.js';
 import { IdentityDataSource } from './datasource.js';
+import { accessLogPlugin } from './access-log.js';
 import { formatError } from './errors.js';
 import { RouterHealth } from './health.js';
 import { requestIdFrom, type RouterContext } from './identity.js';
@@ -209,6 +210,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
         ? ApolloServerPluginLandingPageDisabled()
         : sandboxWithSubscriptions(ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })),
       metricsPlugin(),
+      accessLogPlugin(logger),
       limitsPlugin(limits, rateLimiter),
     ],
   });

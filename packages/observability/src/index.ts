@@ -39,4 +39,14 @@ export const requestDuration = new client.Histogram({
   registers: [metrics],
 });
 
+/** GraphQL errors answered, by `extensions.code` (router and subgraphs). */
+export const errorCounter =
+  (metrics.getSingleMetric('graphql_errors_total') as client.Counter<'service' | 'code'> | undefined) ??
+  new client.Counter({
+    name: 'graphql_errors_total',
+    help: 'GraphQL errors answered, by service and code',
+    labelNames: ['service', 'code'] as const,
+    registers: [metrics],
+  });
+
 export { client as prom };

@@ -25,8 +25,8 @@ import {
   verifyInternalIdentity,
   type Identity,
 } from '@rental/auth';
-import { metrics, requestCounter, requestDuration, type Logger } from '@rental/observability';
-import { formatError } from './errors.js';
+import { errorCounter, metrics, requestCounter, requestDuration, type Logger } from '@rental/observability';
+import { formatError, toGraphQLError } from './errors.js';
 import { HealthState } from './health.js';
 
 /** What every resolver receives, before the subgraph adds its own parts. */
@@ -111,12 +111,17 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
           return {
             async willSendResponse(rc) {
               const operation = rc.operationName ?? 'anonymous';
-              const code = (rc.errors?.[0]?.extensions?.code as string | undefined) ?? 'OK';
+              // Domain and auth errors get their code in formatError; read it from the original error here.
+              const codeOf = (e: { extensions?: Record<string, unknown>; originalError?: unknown }) =>
+                String(e.extensions?.code ?? toGraphQLError(e.originalError)?.extensions.code ?? 'INTERNAL_SERVER_ERROR');
+              const code = rc.errors?.[0] ? codeOf(rc.errors[0]) : 'OK';
+              const seconds = Number(process.hrtime.bigint() - started) / 1e9;
               requestCounter.inc({ service: opts.name, operation, code });
-              requestDuration.observe(
-                { service: opts.name, operation },
-                Number(process.hrtime.bigint() - started) / 1e9,
-              );
+              requestDuration.observe({ service: opts.name, operation }, seconds);
+              for (const e of rc.errors ?? []) errorCounter.inc({ service: opts.name, code: codeOf(e) });
+              // Access log: one line per operation, with the request id the router sent.
+              const requestId = (rc.contextValue as Partial<BaseContext> | undefined)?.requestId;
+              opts.logger.info({ requestId, operation, code, ms: Math.round(seconds * 1000) }, 'graphql operation');
             },
           };
         },
