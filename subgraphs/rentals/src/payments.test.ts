@@ -1,4 +1,5 @@
 /** chargePayment / refundPayment over HTTP against the real database. */
+import { rentalIdFor } from './data/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CHARGE,
@@ -121,7 +122,7 @@ describe('crash recovery', () => {
     const input = chargeInput();
     const longAgo = new Date(Date.now() - 60_000);
     await t.db.collection('rentals').insertOne({
-      _id: 'rental-of-a-crashed-charge' as never,
+      _id: rentalIdFor(input.reservationId) as never,
       reservationId: input.reservationId,
       customerId: input.customerId,
       storeId: input.storeId,
@@ -157,7 +158,7 @@ describe('crash recovery', () => {
   it('answers TRY_LATER to a duplicate while a fresh charge is still PROCESSING elsewhere', async () => {
     const input = chargeInput();
     await t.db.collection('rentals').insertOne({
-      _id: 'rental-in-flight' as never,
+      _id: rentalIdFor(input.reservationId) as never,
       reservationId: input.reservationId,
       customerId: input.customerId,
       storeId: input.storeId,

@@ -16,6 +16,7 @@
  * and writes back unconditionally.
  */
 import { randomUUID } from 'node:crypto';
+import { nameBasedId } from '@rental/db';
 import { markProcessed, notProcessed, withOutbox, type DomainEvent } from '@rental/events';
 import type { PaymentState, RentalState } from '../domain/index.js';
 import type { PaymentDoc, RentalDoc, RentalModel } from './rental-model.js';
@@ -46,6 +47,14 @@ function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }
 
+/**
+ * A rental's id, derived from its reservation's: one rental per reservation,
+ * found by `_id` wherever the reservation id is known (see `nameBasedId`).
+ */
+export function rentalIdFor(reservationId: string): string {
+  return nameBasedId('rental:rental', reservationId);
+}
+
 export class RentalsData {
   constructor(readonly model: RentalModel) {}
 
@@ -54,7 +63,7 @@ export class RentalsData {
   }
 
   findByReservation(reservationId: string): Promise<RentalDoc | null> {
-    return this.model.findOne({ reservationId }).lean<RentalDoc>().exec();
+    return this.model.findById(rentalIdFor(reservationId)).lean<RentalDoc>().exec();
   }
 
   /** For DataLoader: one entry per id, in order, `null` where there is none. */
@@ -66,7 +75,7 @@ export class RentalsData {
 
   /** For DataLoader: one entry per reservation id, in order, `null` where there is none. */
   async findByReservationIds(reservationIds: readonly string[]): Promise<(RentalDoc | null)[]> {
-    const docs = await this.model.find({ reservationId: { $in: [...reservationIds] } }).lean<RentalDoc[]>().exec();
+    const docs = await this.model.find({ _id: { $in: reservationIds.map(rentalIdFor) } }).lean<RentalDoc[]>().exec();
     const byReservation = new Map(docs.map((d) => [d.reservationId, d]));
     return reservationIds.map((id) => byReservation.get(id) ?? null);
   }
@@ -100,7 +109,7 @@ export class RentalsData {
       refundedAt: null,
     };
     const rental = {
-      _id: randomUUID(),
+      _id: rentalIdFor(charge.reservationId),
       reservationId: charge.reservationId,
       customerId: charge.customerId,
       storeId: charge.storeId,
@@ -243,7 +252,7 @@ export class RentalsData {
    */
   async markReady(reservationId: string, eventId: string, now = new Date()): Promise<boolean> {
     const res = await this.model.updateOne(
-      { reservationId, ...notProcessed(eventId) },
+      { _id: rentalIdFor(reservationId), ...notProcessed(eventId) },
       { $set: { readyForPickup: true, readyAt: now, ...markProcessed(eventId) } },
     );
     return res.modifiedCount === 1;
@@ -251,7 +260,7 @@ export class RentalsData {
 
   /** Remembers that `eventId` was handled for the reservation's rental; false when it already was. */
   async markEventProcessed(reservationId: string, eventId: string): Promise<boolean> {
-    const res = await this.model.updateOne({ reservationId, ...notProcessed(eventId) }, { $set: markProcessed(eventId) });
+    const res = await this.model.updateOne({ _id: rentalIdFor(reservationId), ...notProcessed(eventId) }, { $set: markProcessed(eventId) });
     return res.modifiedCount === 1;
   }
 }

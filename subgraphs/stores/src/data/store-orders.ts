@@ -40,7 +40,8 @@ export async function ordersByReservationIds(
   StoreOrder: StoreOrderModel,
   reservationIds: readonly string[],
 ): Promise<(StoreOrderDoc | null)[]> {
-  const docs = await StoreOrder.find({ reservationId: { $in: [...new Set(reservationIds)] }, ...live }).lean<StoreOrderDoc[]>();
+  // The order id derives from the reservation id: a lookup by `_id` (see storeOrderIdFor).
+  const docs = await StoreOrder.find({ _id: { $in: [...new Set(reservationIds)].map(storeOrderIdFor) }, ...live }).lean<StoreOrderDoc[]>();
   const byReservation = new Map(docs.map((d) => [d.reservationId, d]));
   return reservationIds.map((id) => byReservation.get(id) ?? null);
 }

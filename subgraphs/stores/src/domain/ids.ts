@@ -10,7 +10,7 @@
  *   that arrives before the confirm can also find (or create) the order by the
  *   same id.
  */
-import { createHash } from 'node:crypto';
+import { nameBasedId } from '@rental/db';
 
 export const STORE_ID_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 
@@ -24,9 +24,5 @@ export function isStoreId(id: string): boolean {
  * SHA-1 of a fixed namespace string and the reservation id).
  */
 export function storeOrderIdFor(reservationId: string): string {
-  const hash = createHash('sha1').update(`rental:store-order:${reservationId}`).digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return nameBasedId('rental:store-order', reservationId);
 }
