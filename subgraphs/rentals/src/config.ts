@@ -10,7 +10,8 @@ export const rentalsConfigShape = {
   /** How long a charge or refund waits for the payment provider before giving up. */
   PAYMENT_PROVIDER_TIMEOUT_MS: env.int(2000, 1, 120_000),
   /** Period of the outbox relay's sweep. */
-  OUTBOX_SWEEP_MS: env.int(1000, 10, 600_000),
+  // Recovery only: every write publishes its own events at once; a sweep scans the collection.
+  OUTBOX_SWEEP_MS: env.int(5000, 10, 600_000),
 };
 
 export type RentalsConfig = z.infer<z.ZodObject<typeof rentalsConfigShape>>;

@@ -11,7 +11,8 @@ export const storesConfigShape = {
   ...workerShape,
   STORES_PORT: env.port(4003),
   /** How often the outbox relay looks for events still unpublished (ms). */
-  OUTBOX_SWEEP_MS: env.int(1000, 50),
+  // Recovery only: every write publishes its own events at once; a sweep scans the collection.
+  OUTBOX_SWEEP_MS: env.int(5000, 50),
   /** Jobs of `stores-events` handled at once by one worker process. */
   WORKER_CONCURRENCY: env.int(8, 1, 256),
 };
