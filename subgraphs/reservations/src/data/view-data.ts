@@ -219,10 +219,14 @@ export class ViewData {
     return doc?.seq ?? 0;
   }
 
-  /** Writes the change record of a snapshot unless it exists; resolves whether it wrote it. */
-  async logChange(snapshot: ViewSnapshot): Promise<boolean> {
+  /**
+   * Writes the change record of a snapshot unless it exists; resolves whether
+   * it wrote it. `checkFirst`: read before inserting (the repair path, where
+   * the record nearly always exists already).
+   */
+  async logChange(snapshot: ViewSnapshot, checkFirst = false): Promise<boolean> {
     const _id = changeId(snapshot.reservationId, snapshot.version);
-    if (await this.models.changes.exists({ _id })) return false;
+    if (checkFirst && (await this.models.changes.exists({ _id }))) return false;
     try {
       await this.models.changes.collection.insertOne({
         _id: _id as never,

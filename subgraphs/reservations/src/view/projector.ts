@@ -14,7 +14,7 @@
  * 4. a visible change takes the next per-customer feed sequence (atomic
  *    `$inc`) and version + 1;
  * 5. write the view conditionally on `rev` (another writer won → start over);
- * 6. log the change (`<reservationId>:<version>`, insert-once) and publish it.
+ * 6. publish the change, then log it (`<reservationId>:<version>`, insert-once).
  *
  * A failure anywhere throws and BullMQ retries the whole event; steps 2 and 3
  * make the retry finish what was left undone.
@@ -41,10 +41,10 @@ export class ViewProjector {
     const id = event.correlationId;
     for (let attempt = 0; attempt < 20; attempt += 1) {
       const doc = await this.data.get(id);
-      if (doc && doc.version > 0) await this.repair(doc);
+      const repaired = doc !== null && doc.version > 0 && (await this.repair(doc));
       const next = project(doc ? factsOf(doc) : null, event);
       if (!next) {
-        if (doc && doc.version > 0) await this.publisher.publish(snapshotOf(doc));
+        if (doc && doc.version > 0 && !repaired) await this.publisher.publish(snapshotOf(doc));
         log.debug({ reservationId: id }, 'customer view: event changes nothing');
         return null;
       }
@@ -60,21 +60,23 @@ export class ViewProjector {
         return null;
       }
       const snapshot: ViewSnapshot = { ...next, version, sequence: sequence!, updatedAt: fields.updatedAt };
-      await this.data.logChange(snapshot);
+      // Published first (the live path's latency); the log write follows. A crash in
+      // between is repaired (step 2) before any later version can be written.
       await this.publisher.publish(snapshot);
+      await this.data.logChange(snapshot);
       log.info({ reservationId: id, version, sequence, status: next.status }, 'customer view changed');
       return snapshot;
     }
     throw new Error(`customer view of ${id} kept changing; retrying the event later`);
   }
 
-  /** Logs (and publishes) the current version if its change record is missing. */
-  private async repair(doc: ViewDoc): Promise<void> {
+  /** Logs (and publishes) the current version if its change record is missing; resolves whether it did. */
+  private async repair(doc: ViewDoc): Promise<boolean> {
     const snapshot = snapshotOf(doc);
-    if (await this.data.logChange(snapshot)) {
-      this.logger.warn({ reservationId: doc._id, version: doc.version }, 'customer view: change record was missing; logged it');
-      await this.publisher.publish(snapshot);
-    }
+    if (!(await this.data.logChange(snapshot, true))) return false;
+    this.logger.warn({ reservationId: doc._id, version: doc.version }, 'customer view: change record was missing; logged it');
+    await this.publisher.publish(snapshot);
+    return true;
   }
 
   /** The worker's handlers: every event routed to reservations goes through the projector. */
