@@ -11,7 +11,7 @@ FROM ${NODE_IMAGE} AS base
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 RUN npm install -g npm@11.19.1 && npm cache clean --force
-COPY infra/build/npm-ci.sh /usr/local/bin/npm-ci
+COPY --chmod=0755 infra/build/npm-ci.sh /usr/local/bin/npm-ci
 
 # --- package manifests only (cache key of the dependency layers) -----------
 FROM base AS manifests
