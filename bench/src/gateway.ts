@@ -19,7 +19,7 @@ import { IDENTITY_HEADER, InternalIdentitySigner, type Identity } from '@rental/
 import { freePort } from '../../infra/local/ports.js';
 import { REPO_ROOT } from '../../infra/local/paths.js';
 import type { ServerProcess } from '../../infra/local/proc.js';
-import { LOAD_COLUMNS, autocannonPost, closedLoop, httpClient, loadRow, type LoadFigures, type LoadShape } from './load.js';
+import { LOAD_COLUMNS, autocannonPost, closedLoop, httpClient, loadRow, withSubgraphCalls, type LoadFigures, type LoadShape } from './load.js';
 import type { BenchResult } from './report.js';
 import { reserve, seedItem, seedStore, waitForOrders } from './seed.js';
 import { SUBGRAPHS, type Stack } from './stack.js';
@@ -100,17 +100,20 @@ export async function benchGateway(stack: Stack, opts: GatewayOptions): Promise<
   const figures: LoadFigures[] = [];
   const failures: Array<{ target: string; why: string }> = [];
   const say = (line: string) => console.log(`[gateway] ${line}`);
+  const subgraphUrls = SUBGRAPHS.map((n) => stack.subgraphUrls[n]);
+  const counted = (measure: () => Promise<LoadFigures>) => withSubgraphCalls(subgraphUrls, measure);
 
   // 1. Our router.
   if (wanted('router')) {
     say('router…');
     const headers = { authorization: `Bearer ${customer}` };
-    figures.push(await autocannonPost('our router', stack.routerUrl, headers, body, await check('router', stack.routerUrl, headers), shape));
+    const expectBody = await check('router', stack.routerUrl, headers);
+    figures.push(await counted(() => autocannonPost('our router', stack.routerUrl, headers, body, expectBody, shape)));
   }
 
   // 2 and 3: the comparison gateways, each a child process started for its run.
   const supergraphFile = benchSupergraph(stack);
-  const comparison = async (target: string, label: string, entry: string) => {
+  const comparison = async (target: string, label: string, entry: string, extraEnv: Record<string, string> = {}) => {
     if (!wanted(target)) return;
     say(`${label}…`);
     const port = await freePort();
@@ -120,6 +123,7 @@ export async function benchGateway(stack: Stack, opts: GatewayOptions): Promise<
         BENCH_SUPERGRAPH: supergraphFile,
         BENCH_PORT: String(port),
         BENCH_IDENTITY: JSON.stringify(identity),
+        ...extraEnv,
       });
       const url = `http://127.0.0.1:${port}/graphql`;
       const deadline = Date.now() + 60_000;
@@ -134,7 +138,8 @@ export async function benchGateway(stack: Stack, opts: GatewayOptions): Promise<
         }
       }
       if (!expectBody) throw new Error(`${(lastError as Error)?.message ?? 'did not start'}\n${proc.lastOutput()}`);
-      figures.push(await autocannonPost(label, url, {}, body, expectBody, shape));
+      const expectText = expectBody;
+      figures.push(await counted(() => autocannonPost(label, url, {}, body, expectText, shape)));
     } catch (err) {
       const why = (err as Error).message;
       failures.push({ target: label, why });
@@ -145,7 +150,10 @@ export async function benchGateway(stack: Stack, opts: GatewayOptions): Promise<
     }
   };
   await comparison('plain-gateway', '(b) plain @apollo/gateway 2.14.4', 'bench/src/servers/plain-gateway.ts');
-  await comparison('hive-gateway', '(c) @graphql-hive/gateway 2.15.1', 'bench/src/servers/hive-gateway.ts');
+  await comparison('hive-gateway', '(c) @graphql-hive/gateway 2.15.1 (defaults)', 'bench/src/servers/hive-gateway.ts');
+  await comparison('hive-gateway-nodedupe', '(c) @graphql-hive/gateway 2.15.1, in-flight dedup off', 'bench/src/servers/hive-gateway.ts', {
+    BENCH_HIVE_DEDUPE: 'off',
+  });
 
   // (a) Direct: the client runs the plan itself; and our router through the same client.
   if (wanted('direct')) {
@@ -178,14 +186,16 @@ export async function benchGateway(stack: Stack, opts: GatewayOptions): Promise<
     };
     const first = await direct();
     if (first) throw new Error(`direct plan: ${first}`);
-    figures.push(await closedLoop('(a) direct to subgraphs: 5 calls, client-side plan', shape, direct));
+    figures.push(await counted(() => closedLoop('(a) direct to subgraphs: 5 calls, client-side plan', shape, direct)));
     const routerClient = httpClient(opts.connections);
     const expectedText = await check('router', stack.routerUrl, { authorization: `Bearer ${customer}` });
     figures.push(
-      await closedLoop('our router, same client as (a)', shape, async () => {
-        const res = await routerClient.post(stack.routerUrl, body, { authorization: `Bearer ${customer}` });
-        return res.status === 200 && res.text === expectedText ? undefined : `HTTP ${res.status}: ${res.text.slice(0, 80)}`;
-      }),
+      await counted(() =>
+        closedLoop('our router, same client as (a)', shape, async () => {
+          const res = await routerClient.post(stack.routerUrl, body, { authorization: `Bearer ${customer}` });
+          return res.status === 200 && res.text === expectedText ? undefined : `HTTP ${res.status}: ${res.text.slice(0, 80)}`;
+        }),
+      ),
     );
     client.close();
     routerClient.close();
@@ -197,7 +207,7 @@ export async function benchGateway(stack: Stack, opts: GatewayOptions): Promise<
     const res = await fetch(urls.reservations, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: alone });
     const aloneText = await res.text();
     if (res.status !== 200 || parse(aloneText).errors) throw new Error(`reservations subgraph alone: ${aloneText.slice(0, 300)}`);
-    figures.push(await autocannonPost('reservations subgraph alone (1 of the 5 calls)', urls.reservations, headers, alone, aloneText, shape));
+    figures.push(await counted(() => autocannonPost('reservations subgraph alone (1 of the 5 calls)', urls.reservations, headers, alone, aloneText, shape)));
   }
 
   for (const f of figures) if (f.errorDetail) notes.push(`${f.target}: ${f.errorDetail}`);
@@ -214,6 +224,8 @@ export async function benchGateway(stack: Stack, opts: GatewayOptions): Promise<
     tables: [{ columns: LOAD_COLUMNS, rows: figures.map(loadRow) }],
     notes: [
       ...notes,
+      'Hive Gateway merges identical subgraph queries that are in flight at once (its HTTP transport\'s deduplicateInflightRequests, on by default); with 20 connections sending the same query that saves most fetches, so it has a second row with it off.',
+      '"subgraph calls / answer": GraphQL operations the four subgraphs counted (their /metrics) during the target\'s warm-up and run (until they stop counting), per request sent: how many fetches each target makes for the same query.',
       `The gateways, the subgraphs, the workers, the database, Redis and the load generator share this machine's ${os.cpus().length} cores: figures compare targets on one machine, they are not capacity numbers.`,
     ],
     data: { figures, failures, query: QUERY, directPlan: DIRECT_PLAN },

@@ -10,6 +10,12 @@ export interface LoadFigures {
   p99: number;
   errors: number;
   total: number;
+  /** Requests sent in the warm-up (not in the figures). */
+  warmupTotal?: number;
+  /** Requests sent, warm-up included (autocannon abandons those in flight at the end; the target still serves them). */
+  sentTotal?: number;
+  /** Subgraph GraphQL operations per request sent (from the subgraphs' /metrics, warm-up included), when known. */
+  subgraphCallsPerAnswer?: number;
   /** What the errors were, when there were any. */
   errorDetail?: string;
 }
@@ -25,6 +31,8 @@ export interface LoadShape {
  * Errors = connection errors + timeouts + non-2xx + bodies that differ from
  * `expectBody` (the answer checked before the run).
  */
+const sent = (r: autocannon.Result) => (r.requests as { sent?: number }).sent ?? r.requests.total;
+
 export async function autocannonPost(
   target: string,
   url: string,
@@ -34,7 +42,7 @@ export async function autocannonPost(
   shape: LoadShape,
 ): Promise<LoadFigures> {
   const opts = { url, method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, body, connections: shape.connections };
-  if (shape.warmupSec > 0) await autocannon({ ...opts, duration: shape.warmupSec });
+  const warm = shape.warmupSec > 0 ? await autocannon({ ...opts, duration: shape.warmupSec }) : undefined;
   const r = await autocannon({ ...opts, duration: shape.durationSec, expectBody });
   const errors = r.errors + r.timeouts + r.non2xx + r.mismatches;
   const detail = errors
@@ -47,6 +55,8 @@ export async function autocannonPost(
     p99: r.latency.p99,
     errors,
     total: r.requests.total,
+    warmupTotal: warm?.requests.total ?? 0,
+    sentTotal: sent(r) + (warm ? sent(warm) : 0),
     ...(detail ? { errorDetail: detail } : {}),
   };
 }
@@ -89,6 +99,7 @@ export function httpClient(maxSockets: number) {
 export async function closedLoop(target: string, shape: LoadShape, once: () => Promise<string | undefined>): Promise<LoadFigures> {
   const latencies: number[] = [];
   let errors = 0;
+  let warmupCount = 0;
   const errorKinds = new Map<string, number>();
   const start = Date.now();
   const measureFrom = start + shape.warmupSec * 1000;
@@ -103,7 +114,10 @@ export async function closedLoop(target: string, shape: LoadShape, once: () => P
       } catch (e) {
         err = (e as Error).message;
       }
-      if (began < measureFrom) continue;
+      if (began < measureFrom) {
+        warmupCount++;
+        continue;
+      }
       if (Date.now() > end + 10_000) break;
       if (err) {
         errors++;
@@ -121,9 +135,51 @@ export async function closedLoop(target: string, shape: LoadShape, once: () => P
     p99: s.p99,
     errors,
     total: latencies.length + errors,
+    warmupTotal: warmupCount,
     ...(detail ? { errorDetail: detail.slice(0, 500) } : {}),
   };
 }
 
-export const loadRow = (f: LoadFigures) => [f.target, f.requestsPerSec.toFixed(0), ms(f.p50), ms(f.p99), `${f.errors} / ${f.total}`];
-export const LOAD_COLUMNS = ['target', 'requests/s', 'p50 ms', 'p99 ms', 'errors / requests'];
+export const loadRow = (f: LoadFigures) => [
+  f.target,
+  f.requestsPerSec.toFixed(1),
+  ms(f.p50),
+  ms(f.p99),
+  `${f.errors} / ${f.total}`,
+  f.subgraphCallsPerAnswer === undefined ? '–' : f.subgraphCallsPerAnswer.toFixed(2),
+];
+export const LOAD_COLUMNS = ['target', 'requests/s', 'p50 ms', 'p99 ms', 'errors / requests', 'subgraph calls / answer'];
+
+/** Sum of `graphql_requests_total` over the given subgraphs' /metrics. */
+export async function subgraphRequestCount(graphqlUrls: string[]): Promise<number> {
+  let sum = 0;
+  for (const url of graphqlUrls) {
+    const text = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+    for (const line of text.split('\n')) {
+      if (line.startsWith('graphql_requests_total')) sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+    }
+  }
+  return sum;
+}
+
+/** The count once it stops moving (requests a target still had queued when the load stopped), at most 30 s. */
+async function quiescedCount(graphqlUrls: string[]): Promise<number> {
+  let last = await subgraphRequestCount(graphqlUrls);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await subgraphRequestCount(graphqlUrls);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
+/** Runs a measurement and adds subgraph calls per answer to its figures. */
+export async function withSubgraphCalls(graphqlUrls: string[], measure: () => Promise<LoadFigures>): Promise<LoadFigures> {
+  const before = await quiescedCount(graphqlUrls);
+  const f = await measure();
+  const answers = f.sentTotal ?? f.total + (f.warmupTotal ?? 0);
+  const after = await quiescedCount(graphqlUrls);
+  return answers > 0 ? { ...f, subgraphCallsPerAnswer: (after - before) / answers } : f;
+}

@@ -33,7 +33,7 @@ const { values, positionals } = parseArgs({
   },
 });
 if (values.help) {
-  console.log(`npm run bench [-- ${ALL.join('|')} …] [--connections 20] [--duration 10] [--warmup 2] [--targets router,plain-gateway,hive-gateway,direct]
+  console.log(`npm run bench [-- ${ALL.join('|')} …] [--connections 20] [--duration 10] [--warmup 2] [--targets router,plain-gateway,hive-gateway,hive-gateway-nodedupe,direct]
   [--requests 500] [--stock 200] [--concurrency 20] [--events 200] [--events-concurrency 4] [--subscribers 1000]`);
   process.exit(0);
 }

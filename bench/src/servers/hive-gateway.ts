@@ -5,7 +5,12 @@
  * (BENCH_IDENTITY), re-signed as it ages, on every subgraph fetch (an
  * `onFetch` plugin). No other plugins; logging off.
  *
- * Env: BENCH_SUPERGRAPH, BENCH_PORT, INTERNAL_JWT_SECRET, BENCH_IDENTITY.
+ * By default Hive's HTTP transport merges identical subgraph queries in
+ * flight (`deduplicateInflightRequests`); BENCH_HIVE_DEDUPE=off turns that
+ * off, for a like-for-like comparison with the Apollo gateways (which send
+ * every fetch).
+ *
+ * Env: BENCH_SUPERGRAPH, BENCH_PORT, INTERNAL_JWT_SECRET, BENCH_IDENTITY, BENCH_HIVE_DEDUPE.
  */
 import http from 'node:http';
 import { IDENTITY_HEADER, InternalIdentitySigner, type Identity } from '@rental/auth';
@@ -38,6 +43,7 @@ const gateway = createGatewayRuntime({
   logging: false,
   graphqlEndpoint: '/graphql',
   landingPage: false,
+  ...(process.env.BENCH_HIVE_DEDUPE === 'off' ? { transportEntries: { '*': { options: { deduplicateInflightRequests: false } } } } : {}),
   plugins: () => [
     {
       async onFetch({ options, setOptions }) {
