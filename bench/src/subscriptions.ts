@@ -110,7 +110,7 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
     );
     if (i % 50 === 49) await sleep(50);
   }
-  const readyDeadline = Date.now() + 60_000;
+  const readyDeadline = Date.now() + 180_000;
   while (Date.now() < readyDeadline && subs.some((s) => s.firstMessageAt === undefined && s.errors.length === 0)) await sleep(100);
   const ready = subs.filter((s) => s.firstMessageAt !== undefined);
   const notReady = subs.length - ready.length;
@@ -120,7 +120,7 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
     return {
       ...base,
       tables: [],
-      notes: [`no subscriber received its replay within 60 s; errors: ${firstErrors.join('; ') || 'none'}`],
+      notes: [`no subscriber received its replay within 180 s; errors: ${firstErrors.join('; ') || 'none'}`],
       data: { notReady, firstErrors },
       ok: false,
     };
@@ -203,7 +203,7 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
       },
     ],
     notes: [
-      `${ready.length} of ${opts.subscribers} subscribers live${notReady ? ` (${notReady} got no replay within 60 s${firstErrors.length ? `; errors: ${firstErrors.join('; ')}` : ''})` : ''}`,
+      `${ready.length} of ${opts.subscribers} subscribers live${notReady ? ` (${notReady} got no replay within 180 s${firstErrors.length ? `; errors: ${firstErrors.join('; ')}` : ''})` : ''}`,
       `${latencies.length} of ${expected} deliveries received, ${missing} missing`,
       ...(early ? [`${early} messages arrived before the mutation's answer (counted as 0 ms)`] : []),
       ...(mutationErrors.length ? [`${mutationErrors.length} mutations failed: ${[...new Set(mutationErrors)].slice(0, 3).join('; ')}`] : []),
