@@ -245,13 +245,26 @@ export class ViewData {
     }
   }
 
-  /** Changes of a reservation with `after < version ≤ upTo`, in version order. */
-  async changesOf(reservationId: string, after: number, upTo = Number.MAX_SAFE_INTEGER): Promise<ViewSnapshot[]> {
-    const docs = await this.models.changes
-      .find({ reservationId, version: { $gt: after, $lte: upTo } })
-      .sort({ version: 1 })
-      .lean<ChangeDoc[]>();
-    return docs.map((d) => d.snapshot);
+  /**
+   * Changes of a reservation with `after < version ≤ upTo` (default: the
+   * view's current version), in version order. Read by `_id` (the
+   * deterministic `<reservationId>:<version>`): FerretDB finds efficiently only
+   * by `_id`, and a reservation has a handful of versions. A version whose
+   * record is not written yet (the projector logs just before it publishes)
+   * is simply absent: its live message is still to come.
+   */
+  async changesOf(reservationId: string, after: number, upTo?: number): Promise<ViewSnapshot[]> {
+    const last = upTo ?? (await this.get(reservationId))?.version ?? 0;
+    const versions: number[] = [];
+    for (let v = after + 1; v <= last; v += 1) versions.push(v);
+    const found: ViewSnapshot[] = [];
+    for (let i = 0; i < versions.length; i += 20) {
+      const docs = await Promise.all(
+        versions.slice(i, i + 20).map((v) => this.models.changes.findById(changeId(reservationId, v)).lean<ChangeDoc>()),
+      );
+      for (const d of docs) if (d) found.push(d.snapshot);
+    }
+    return found;
   }
 
   /** Changes of a customer's reservations after feed position `after`, in feed order. */

@@ -14,7 +14,7 @@
  * 4. a visible change takes the next per-customer feed sequence (atomic
  *    `$inc`) and version + 1;
  * 5. write the view conditionally on `rev` (another writer won → start over);
- * 6. publish the change, then log it (`<reservationId>:<version>`, insert-once).
+ * 6. log the change (`<reservationId>:<version>`, insert-once), then publish it.
  *
  * A failure anywhere throws and BullMQ retries the whole event; steps 2 and 3
  * make the retry finish what was left undone.
@@ -60,10 +60,11 @@ export class ViewProjector {
         return null;
       }
       const snapshot: ViewSnapshot = { ...next, version, sequence: sequence!, updatedAt: fields.updatedAt };
-      // Published first (the live path's latency); the log write follows. A crash in
-      // between is repaired (step 2) before any later version can be written.
-      await this.publisher.publish(snapshot);
+      // Logged BEFORE published: a subscriber that starts listening after this publish
+      // finds the change in the log when it replays (publishing first would let a
+      // change slip between a replay and the subscriber's listen).
       await this.data.logChange(snapshot);
+      await this.publisher.publish(snapshot);
       log.info({ reservationId: id, version, sequence, status: next.status }, 'customer view changed');
       return snapshot;
     }
