@@ -7,7 +7,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@rental/observability';
+import { readFileSync } from 'node:fs';
+import type { GraphQLDataSource } from '@apollo/gateway';
 import { startRouter } from '../app.js';
+import type { RouterContext } from '../identity.js';
+import { SubscriptionPlanner } from '../subscriptions/planner.js';
 import { parseRouterConfig } from '../config.js';
 import { metrics } from '../metrics.js';
 import { gqlRequest, startFixture, type Fixture } from '../test-fixtures.js';
@@ -129,6 +133,30 @@ describe('upstream pool', () => {
     expect(new Set(Array.from({ length: 6 }, () => pool.pick())).size).toBe(3);
     await new Promise((r) => setTimeout(r, 250));
     expect(pool.isDown('http://b/graphql')).toBe(false);
+    pool.close();
+  });
+});
+
+describe('subscriptions on a multi-URL subgraph', () => {
+  it('open their upstream socket on a URL that is up', () => {
+    const logger = createLogger('test', 'silent');
+    const spec = 'http://127.0.0.1:1/graphql|http://127.0.0.1:2/graphql';
+    const pool = new UpstreamPool('widgets', spec, { downMs: 60_000, healthPath: '', healthIntervalMs: 0, logger });
+    const planner = new SubscriptionPlanner(
+      { widgets: spec },
+      () => ({}) as GraphQLDataSource<RouterContext>,
+      (_name, s) => (s.includes('|') ? pool.pick() : s),
+    );
+    planner.update(readFileSync(fx.writeSupergraph(), 'utf8'));
+    pool.markDown('http://127.0.0.1:1/graphql');
+    const state = (planner as unknown as { current: { state: { wsUrl(n: string): string | undefined } } }).current.state;
+    expect([state.wsUrl('widgets'), state.wsUrl('widgets'), state.wsUrl('widgets')]).toEqual([
+      'ws://127.0.0.1:2/graphql',
+      'ws://127.0.0.1:2/graphql',
+      'ws://127.0.0.1:2/graphql',
+    ]);
+    expect(state.wsUrl('ratings')).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    expect(state.wsUrl('nope')).toBeUndefined();
     pool.close();
   });
 });
