@@ -11,11 +11,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-results/web');
 
-export function chromiumAvailable(): boolean {
-  return fs.existsSync(CHROMIUM);
-}
-
+/** Launches headless Chromium; fails (never skips) when it is not installed. */
 export function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH); .ci/run installs it`);
+  }
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

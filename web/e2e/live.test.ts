@@ -5,25 +5,18 @@
  * reload, each within two seconds of the staff click. Screenshots of both
  * pages go to test-results/web/.
  *
- * Needs `myReservations` and the `reservationStatus` subscription in the
- * checked-in supergraph; until they are composed the test is skipped (and says so).
+ * Never skipped: without Chromium or without `myReservations` /
+ * `reservationStatus` in the supergraph it fails, saying why.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumAvailable, collectPageErrors, dayFromToday, launchBrowser, screenshot, signIn } from './browser.ts';
-import { startStack, type Stack } from './stack.ts';
-
-const supergraph = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/supergraph.graphql'), 'utf8');
-const liveApi = process.env.WEB_E2E_FORCE_LIVE === '1' || /\breservationStatus\s*\(/.test(supergraph) && /\bmyReservations\s*\(/.test(supergraph);
-if (!liveApi) console.warn('[web e2e] live test skipped: schema/supergraph.graphql has no reservationStatus/myReservations yet');
+import { collectPageErrors, dayFromToday, launchBrowser, screenshot, signIn } from './browser.ts';
+import { startWebStack, type WebStack } from './stack.ts';
 
 const LIVE_BUDGET_MS = 2000;
 const STORE = `ls-${Date.now().toString(36)}`;
 const ITEM = 'Canon EOS R6';
-let stack: Stack;
+let stack: WebStack;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
@@ -42,16 +35,14 @@ async function timeUntilStatus(customer: Page, reservationId: string, status: st
   return Date.now() - started;
 }
 
-describe.skipIf(!chromiumAvailable() || !liveApi)('customer and staff pages, live', () => {
+describe('customer and staff pages, live', () => {
   beforeAll(async () => {
-    stack = await startStack('live');
+    stack = await startWebStack('live');
     browser = await launchBrowser();
-    const admin = await stack.token('ADMIN', 'ada');
-    const store = await stack.gql(
-      'mutation($i: CreateStoreInput!) { createStore(input: $i) { id } }',
-      { i: { id: STORE, name: 'Central Camera Store', city: 'Berlin' } },
-      admin,
-    );
+    const admin = await stack.tokens.admin();
+    const store = await stack.gql(admin, 'mutation($i: CreateStoreInput!) { createStore(input: $i) { id } }', {
+      i: { id: STORE, name: 'Central Camera Store', city: 'Berlin' },
+    });
     expect(store.errors).toBeUndefined();
   }, 120_000);
 

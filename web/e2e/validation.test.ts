@@ -4,25 +4,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { chromiumAvailable, collectPageErrors, dayFromToday, launchBrowser, screenshot, signIn } from './browser.ts';
-import { startStack, type Stack } from './stack.ts';
+import { collectPageErrors, dayFromToday, launchBrowser, screenshot, signIn } from './browser.ts';
+import { startWebStack, type WebStack } from './stack.ts';
 
 const STORE = `vs-${Date.now().toString(36)}`;
-let stack: Stack;
+let stack: WebStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  stack = await startStack('validation');
+  stack = await startWebStack('validation');
   browser = await launchBrowser();
-  const admin = await stack.token('ADMIN', 'ada');
-  const store = await stack.gql('mutation($i: CreateStoreInput!) { createStore(input: $i) { id } }', { i: { id: STORE, name: 'Validation Store', city: 'Lyon' } }, admin);
+  const admin = await stack.tokens.admin();
+  const store = await stack.gql(admin, 'mutation($i: CreateStoreInput!) { createStore(input: $i) { id } }', {
+    i: { id: STORE, name: 'Validation Store', city: 'Lyon' },
+  });
   expect(store.errors).toBeUndefined();
-  const staff = await stack.token('STAFF', 'sam', STORE);
-  const reg = await stack.gql(
-    'mutation($i: RegisterItemInput!) { registerItem(input: $i) { id } }',
-    { i: { storeId: STORE, name: 'Fujifilm X-T5', category: 'camera', dailyRate: 3500, stock: 4 } },
-    staff,
-  );
+  const staff = await stack.tokens.staff(STORE, 'sam');
+  const reg = await stack.gql(staff, 'mutation($i: RegisterItemInput!) { registerItem(input: $i) { id } }', {
+    i: { storeId: STORE, name: 'Fujifilm X-T5', category: 'camera', dailyRate: 3500, stock: 4 },
+  });
   expect(reg.errors).toBeUndefined();
 }, 120_000);
 
@@ -31,7 +31,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe.skipIf(!chromiumAvailable())('reservation form validation in a real browser', () => {
+describe('reservation form validation in a real browser', () => {
   it('end before start: the field error is shown and no createReservation is sent', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
