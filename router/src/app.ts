@@ -147,7 +147,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
 
   const signer = new InternalIdentitySigner(config.INTERNAL_JWT_SECRET, 'router');
   // The gateway's fetches and the subscription executor's go through the same data sources.
-  // A subgraph with several URLs (`name=url|url`) gets a pool: spread, skip down ones, retry queries.
+  // Every subgraph gets a pool of its URLs (`name=url|url`): spread, skip down ones, retry queries.
   const upstreams = new UpstreamRegistry({
     downMs: config.SUBGRAPH_DOWN_MS,
     healthPath: config.SUBGRAPH_HEALTH_PATH,
@@ -156,7 +156,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
   });
   const buildService = ({ name, url }: { name: string; url?: string }) => {
     const spec = config.SUBGRAPH_URLS[name] ?? url ?? '';
-    return new IdentityDataSource(name, spec, signer, logger, spec.includes('|') ? upstreams.get(name, spec) : undefined);
+    return new IdentityDataSource(name, spec, signer, logger, spec ? upstreams.get(name, spec) : undefined);
   };
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphHook({

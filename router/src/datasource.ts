@@ -28,11 +28,11 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<RouterContext> {
     url: string,
     private readonly signer: InternalIdentitySigner,
     private readonly logger: Logger,
-    /** Several URLs for this subgraph: fetches spread over them, queries retried on another (upstreams/). */
+    /** This subgraph's URLs: fetches spread over them, queries retried after a connection failure (upstreams/). */
     pool?: UpstreamPool,
   ) {
     super({ url: pool?.urls[0] ?? url });
-    if (pool && pool.urls.length > 1) {
+    if (pool) {
       this.pool = pool;
       this.fetcher = poolFetcher(this.fetcher, pool, logger);
     }

@@ -3,6 +3,9 @@
  * fetch goes to the pool's next URL; when the connection is refused or reset
  * before any response arrived, the URL is marked down (refused) and a
  * **query** is sent again to another URL of the pool (each URL at most once).
+ * A query whose connection was reset is also sent once more when no other
+ * URL is left (a single-URL subgraph included): a fresh connection succeeds
+ * where a kept-alive one was closed by the server under our feet.
  * A mutation is never sent twice: its failure is the caller's answer.
  *
  * The data source tells the fetcher whether a fetch may be retried with the
@@ -41,6 +44,7 @@ export function poolFetcher(inner: Fetcher, pool: UpstreamPool, logger: Logger):
     delete headers[RETRY_MARK];
     const request = { ...init, headers };
     const tried = new Set<string>();
+    let resetRetried = false;
     for (;;) {
       const url = pool.pick(tried);
       tried.add(url);
@@ -50,7 +54,12 @@ export function poolFetcher(inner: Fetcher, pool: UpstreamPool, logger: Logger):
         const failure = connectionFailure(err);
         if (!failure) throw err;
         if (failure === 'refused') pool.markDown(url);
-        if (!retryable || tried.size >= pool.urls.length) throw err;
+        if (!retryable) throw err;
+        if (tried.size >= pool.urls.length) {
+          if (failure !== 'reset' || resetRetried) throw err;
+          resetRetried = true;
+          tried.clear();
+        }
         upstreamRetries.inc({ subgraph: pool.name, reason: failure });
         logger.debug({ subgraph: pool.name, url, failure }, 'subgraph connection failed; retrying the query on another URL');
       }

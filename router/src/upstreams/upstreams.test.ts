@@ -27,7 +27,7 @@ afterAll(async () => {
   await fx?.stop();
 });
 
-type Mode = 'ok' | 'reset' | 'not-ready';
+type Mode = 'ok' | 'reset' | 'reset-once' | 'not-ready';
 
 interface Proxy {
   url: string;
@@ -53,7 +53,8 @@ async function startProxy(target: string): Promise<Proxy> {
       const query = (JSON.parse(body) as { query: string }).query;
       if (/^\s*mutation/.test(query)) p.mutations++;
       else p.queries++;
-      if (p.mode === 'reset') {
+      if (p.mode === 'reset' || p.mode === 'reset-once') {
+        if (p.mode === 'reset-once') p.mode = 'ok';
         req.socket.destroy();
         return;
       }
@@ -228,6 +229,26 @@ describe('router with several URLs per subgraph', () => {
     } finally {
       await r.stop();
       await Promise.all([resetting.close(), live.close()]);
+    }
+  });
+
+  it('a single-URL subgraph: a reset query is sent once more on a fresh connection; a reset mutation is not', async () => {
+    const only = await startProxy(fx.widgets.url);
+    const r = await startRouter(fx.config({ SUBGRAPH_URLS: `widgets=${only.url}` }));
+    try {
+      only.mode = 'reset-once';
+      expect((await gqlRequest(r.url, QUERY)).body).toMatchObject({ data: { widget: { id: 'w1' } } });
+      expect(only.queries).toBe(2);
+      only.mode = 'reset-once';
+      const m = await gqlRequest(r.url, MUTATION);
+      expect(m.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(only.mutations).toBe(1);
+      only.mode = 'reset';
+      expect((await gqlRequest(r.url, QUERY)).body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(only.queries).toBe(4);
+    } finally {
+      await r.stop();
+      await only.close();
     }
   });
 
