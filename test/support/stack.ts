@@ -132,10 +132,29 @@ export interface GqlResponse<T = Record<string, unknown>> {
   errors?: GqlError[];
 }
 
+/** The stack's router: stop it and start it again (a new instance, same config, same port, so the same URL). */
+export interface RouterHandle {
+  /** True between a successful `start()` and `stop()`. */
+  readonly running: boolean;
+  /** Its port (fixed at the first start). */
+  readonly port: number;
+  /** The running instance (after `stop()`: the last one). */
+  readonly current: RunningRouter;
+  /** Starts a new router instance on the same port with the same config. No-op when running. */
+  start(): Promise<void>;
+  /** Stops it gracefully (`RunningRouter.stop()`: WebSockets close with 1012, HTTP drains). No-op when stopped. */
+  stop(): Promise<void>;
+  /** `stop()` then `start()`. */
+  restart(): Promise<void>;
+}
+
 export interface Stack {
-  /** The router's GraphQL URL. */
+  /** The router's GraphQL URL (unchanged across `routerHandle.restart()`). */
   url: string;
-  router: RunningRouter;
+  /** The current router instance (the same as `routerHandle.current`). */
+  readonly router: RunningRouter;
+  /** Stops and starts the router on the same port. */
+  routerHandle: RouterHandle;
   dbPrefix: string;
   queuePrefix: string;
   subgraphs: Record<SubgraphName, SubgraphHandle>;
@@ -352,6 +371,33 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   for (const w of WORKERS) workers[w] = makeHandle(w);
 
   let router: RunningRouter | undefined;
+  let routerRunning = false;
+  let routerPort = 0;
+  const launchRouter = async (): Promise<void> => {
+    router = await startRouter(
+      parseRouterConfig({
+        ...base,
+        NODE_ENV: 'test',
+        LOG_LEVEL: logLevel,
+        JWT_SECRET: jwtSecret,
+        ROUTER_PORT: String(routerPort),
+        SUPERGRAPH_PATH: path.join(REPO_ROOT, 'schema/supergraph.graphql'),
+        SUPERGRAPH_WATCH: 'false',
+        SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s}=${urlOf(s)}`).join(','),
+        DRAIN_TIMEOUT_MS: '1000',
+        ...(options.env?.all ?? {}),
+        ...(options.env?.router ?? {}),
+      }),
+      { logger },
+    );
+    routerRunning = true;
+    routerPort = router.port;
+  };
+  const stopRouter = async (): Promise<void> => {
+    if (!routerRunning) return;
+    routerRunning = false;
+    await router?.stop();
+  };
   let bus: EventBus | undefined;
   const conns = new Map<SubgraphName, Promise<Connection>>();
   let stopped: Promise<void> | undefined;
@@ -359,7 +405,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     (stopped ??= (async () => {
       const quietly = (p: Promise<unknown> | undefined, what: string) =>
         p?.catch((err: unknown) => logger.warn({ err }, `stack: stopping ${what} failed`));
-      await quietly(router?.stop(), 'router');
+      await quietly(stopRouter(), 'router');
       await Promise.all(WORKERS.map((w) => quietly(workers[w].stop(), w)));
       await Promise.all(SUBGRAPHS.map((s) => quietly(subgraphs[s].stop(), s)));
       const cleanup = new EventBus({ redisUrl, prefix: queuePrefix, logger });
@@ -377,22 +423,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     await Promise.all(SUBGRAPHS.map((s) => subgraphs[s].start()));
     await Promise.all(WORKERS.filter((w) => workersToStart.has(w)).map((w) => workers[w].start()));
-    router = await startRouter(
-      parseRouterConfig({
-        ...base,
-        NODE_ENV: 'test',
-        LOG_LEVEL: logLevel,
-        JWT_SECRET: jwtSecret,
-        ROUTER_PORT: '0',
-        SUPERGRAPH_PATH: path.join(REPO_ROOT, 'schema/supergraph.graphql'),
-        SUPERGRAPH_WATCH: 'false',
-        SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s}=${urlOf(s)}`).join(','),
-        DRAIN_TIMEOUT_MS: '1000',
-        ...(options.env?.all ?? {}),
-        ...(options.env?.router ?? {}),
-      }),
-      { logger },
-    );
+    await launchRouter();
   } catch (err) {
     await stop();
     throw err;
@@ -400,10 +431,32 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const token = (role: UserRole, sub: string, storeId?: string) =>
     signUserToken({ sub, role, ...(storeId ? { storeId } : {}) }, { secret: jwtSecret, expiresIn: '1h' });
-  const routerUrl = router.url;
+  const routerUrl = (router as RunningRouter).url;
+  const routerHandle: RouterHandle = {
+    get running() {
+      return routerRunning;
+    },
+    get port() {
+      return routerPort;
+    },
+    get current() {
+      return router as RunningRouter;
+    },
+    async start() {
+      if (!routerRunning) await launchRouter();
+    },
+    stop: stopRouter,
+    async restart() {
+      await stopRouter();
+      await launchRouter();
+    },
+  };
   return {
     url: routerUrl,
-    router,
+    get router() {
+      return router as RunningRouter;
+    },
+    routerHandle,
     dbPrefix,
     queuePrefix,
     subgraphs,
