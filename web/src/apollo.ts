@@ -26,6 +26,8 @@ export interface Api {
   onSocketState(listener: (state: SocketState) => void): () => void;
   /** Called after every reconnect (not the first connect). */
   onReconnected(listener: () => void): () => void;
+  /** Called after every connect, the first one included (`reconnect` tells which). */
+  onConnected(listener: (reconnect: boolean) => void): () => void;
   dispose(): void;
 }
 
@@ -48,6 +50,7 @@ export function createApi(token: string | null): Api {
   let everConnected = false;
   const stateListeners = new Set<(s: SocketState) => void>();
   const reconnectListeners = new Set<() => void>();
+  const connectListeners = new Set<(reconnect: boolean) => void>();
   const setState = (s: SocketState) => {
     state = s;
     for (const l of stateListeners) l(s);
@@ -69,6 +72,7 @@ export function createApi(token: string | null): Api {
         const wasReconnect = everConnected;
         everConnected = true;
         setState('connected');
+        for (const l of connectListeners) l(wasReconnect);
         if (wasReconnect) for (const l of reconnectListeners) l();
       },
       // 1000: closed on purpose (no subscription left, or signed out); anything else is retried.
@@ -110,6 +114,10 @@ export function createApi(token: string | null): Api {
     onReconnected(listener) {
       reconnectListeners.add(listener);
       return () => reconnectListeners.delete(listener);
+    },
+    onConnected(listener) {
+      connectListeners.add(listener);
+      return () => connectListeners.delete(listener);
     },
     dispose() {
       void ws.dispose();

@@ -1,13 +1,20 @@
 /**
- * Live reservation updates over graphql-ws, with nothing lost across reconnects.
+ * Live reservation updates over graphql-ws, with nothing lost between the
+ * list and the subscriptions, nor across reconnects.
  *
- * - One subscription without an id: every change of any of my reservations
- *   (that is how a reservation made in another tab shows up).
  * - One per reservation still in progress, `reservationStatus(reservationId,
- *   sinceVersion)`. graphql-ws re-sends a subscription after every reconnect;
- *   its variables are read when the message is sent, so the re-subscription
- *   asks for everything after the last version this page has seen, and the
- *   server replays what was missed while the socket was down.
+ *   sinceVersion)`. `sinceVersion` is the newest version this page knows:
+ *   first the `version` that `myReservations` listed (`seen()` is called
+ *   before `track()`), so a change made between loading the list and
+ *   subscribing is replayed by the server; later the last update received.
+ *   graphql-ws re-sends a subscription after every reconnect and its
+ *   variables are read when the message is sent, so the re-subscription asks
+ *   for everything after the last version seen.
+ * - One subscription without an id: every change of any of my reservations
+ *   (that is how a reservation made in another tab shows up). It resumes with
+ *   `sinceSequence` = the last feed `sequence` received; before any update
+ *   there is none, and the page refetches the list once the socket is
+ *   connected (MyReservations) to pick up what was made meanwhile.
  * - Every update carries its reservation's `version`; one not newer than what
  *   was seen (the same change on both subscriptions, or a replay) is dropped.
  */
@@ -27,6 +34,8 @@ export interface LiveOptions {
 
 export class LiveReservations {
   private readonly versions = new Map<string, number>();
+  /** The last feed position received on the all-reservations subscription (resumes it). */
+  private lastSequence: number | undefined;
   private readonly tracked = new Map<string, () => void>();
   private disposeAll: (() => void) | undefined;
 
@@ -38,6 +47,20 @@ export class LiveReservations {
   /** The last version seen of a reservation. */
   version(id: string): number | undefined {
     return this.versions.get(id);
+  }
+
+  /** The last feed sequence seen. */
+  sequence(): number | undefined {
+    return this.lastSequence;
+  }
+
+  /**
+   * Records a version this page already shows (from `myReservations`): the
+   * subscription of that reservation starts after it. Never moves back.
+   */
+  seen(id: string, version: number): void {
+    const known = this.versions.get(id);
+    if (Number.isInteger(version) && version >= 0 && (known === undefined || version > known)) this.versions.set(id, version);
   }
 
   start(): void {
@@ -79,10 +102,12 @@ export class LiveReservations {
   private subscribe(reservationId: string | undefined): () => void {
     const versions = this.versions;
     const variables: Record<string, unknown> = {};
+    // Getters: read each time graphql-ws (re)sends the subscribe message.
     if (reservationId) {
       variables.reservationId = reservationId;
-      // A getter: read each time graphql-ws (re)sends the subscribe message.
       Object.defineProperty(variables, 'sinceVersion', { enumerable: true, get: () => versions.get(reservationId) });
+    } else {
+      Object.defineProperty(variables, 'sinceSequence', { enumerable: true, get: () => this.lastSequence });
     }
     return this.ws.subscribe<{ reservationStatus: ReservationUpdate }>(
       { query: QUERY, operationName: 'ReservationStatus', variables },
@@ -93,7 +118,11 @@ export class LiveReservations {
             return;
           }
           const update = result.data?.reservationStatus;
-          if (update && this.accept(update)) this.opts.onUpdate(update);
+          if (!update) return;
+          // Only the all-reservations stream moves its resume point: a per-reservation
+          // stream's sequence says nothing about other reservations' changes.
+          if (!reservationId && (this.lastSequence === undefined || update.sequence > this.lastSequence)) this.lastSequence = update.sequence;
+          if (this.accept(update)) this.opts.onUpdate(update);
         },
         error: (err) => {
           const message = Array.isArray(err)

@@ -26,6 +26,12 @@ export interface Reservation {
   __typename: 'Reservation';
   id: string;
   status: ReservationStatus;
+  /**
+   * The customer view's version (+1 per change, 0 while the view has not
+   * caught up). The list's value is where the reservation's subscription
+   * starts (`sinceVersion`), so no change between the two is missed.
+   */
+  version: number;
   quantity: number;
   startDate: string;
   endDate: string;
@@ -47,6 +53,7 @@ export const RESERVATION_FIELDS = gql`
     __typename
     id
     status
+    version
     quantity
     startDate
     endDate
@@ -169,17 +176,23 @@ export const CANCEL_RESERVATION: TypedDocumentNode<{ cancelReservation: Reservat
 
 export interface ReservationUpdate {
   version: number;
+  /** Position in the customer's feed of changes (all their reservations); resumes the all-reservations subscription. */
+  sequence: number;
   reservation: Reservation;
 }
 
-/** Sent with graphql-ws directly (live.ts), so the re-subscription after a reconnect carries `sinceVersion`. */
+/**
+ * Sent with graphql-ws directly (live.ts), so every (re-)subscription carries
+ * `sinceVersion` (one reservation) or `sinceSequence` (all of mine).
+ */
 export const RESERVATION_STATUS: TypedDocumentNode<
   { reservationStatus: ReservationUpdate },
-  { reservationId?: string; sinceVersion?: number }
+  { reservationId?: string; sinceVersion?: number; sinceSequence?: number }
 > = gql`
-  subscription ReservationStatus($reservationId: ID, $sinceVersion: Int) {
-    reservationStatus(reservationId: $reservationId, sinceVersion: $sinceVersion) {
+  subscription ReservationStatus($reservationId: ID, $sinceVersion: Int, $sinceSequence: Int) {
+    reservationStatus(reservationId: $reservationId, sinceVersion: $sinceVersion, sinceSequence: $sinceSequence) {
       version
+      sequence
       reservation {
         ...ReservationFields
       }

@@ -1,8 +1,12 @@
 /**
  * "My reservations": the customer view (`myReservations`) kept live by
- * `reservationStatus` subscriptions (live.ts). While the live connection is
- * down the list is polled every 5 s instead; after a reconnect it is
- * refetched once and the subscriptions replay what was missed.
+ * `reservationStatus` subscriptions (live.ts). Each listed reservation's
+ * `version` is where its subscription starts (`sinceVersion`), so nothing
+ * changed between the list and the subscription is lost. While the live
+ * connection is down the list is polled every 5 s instead; after every
+ * connect it is refetched once (a reservation made elsewhere before the
+ * all-reservations subscription started) and the subscriptions replay what
+ * was missed.
  */
 import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, forwardRef } from 'react';
 import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
@@ -30,10 +34,18 @@ export interface MyReservationsHandle {
   refresh(): void;
 }
 
-/** Newer of two snapshots of one reservation: the history only grows. */
+/**
+ * Newer of two snapshots of one reservation: the history only grows; on a tie
+ * the higher view version (a mutation's answer comes from the write model and
+ * may carry a version the view has already passed).
+ */
 function newer(a: Reservation, b: Reservation): Reservation {
-  return b.history.length >= a.history.length ? b : a;
+  if (b.history.length !== a.history.length) return b.history.length > a.history.length ? b : a;
+  return (b.version ?? 0) >= (a.version ?? 0) ? b : a;
 }
+
+/** After a connect, the all-reservations subscription has been sent; refetch once it has surely started. */
+const REFETCH_AFTER_CONNECT_MS = 1000;
 
 function useSocketState(api: Api): SocketState {
   const [state, setState] = useState<SocketState>(api.socketState());
@@ -82,7 +94,20 @@ export const MyReservations = forwardRef<MyReservationsHandle, { api: Api }>(fun
     live.start();
     return () => live.stop();
   }, [live]);
-  useEffect(() => api.onReconnected(() => void refetch()), [api, refetch]);
+  useEffect(() => {
+    const timers = new Set<ReturnType<typeof setTimeout>>();
+    const off = api.onConnected(() => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        void refetch();
+      }, REFETCH_AFTER_CONNECT_MS);
+      timers.add(t);
+    });
+    return () => {
+      off();
+      for (const t of timers) clearTimeout(t);
+    };
+  }, [api, refetch]);
 
   useImperativeHandle(ref, () => ({
     add: remember,
@@ -101,9 +126,11 @@ export const MyReservations = forwardRef<MyReservationsHandle, { api: Api }>(fun
     return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }, [shown, local, includeClosed]);
 
-  // Follow every reservation still in progress; toast when a shown status changes.
+  // Follow every reservation still in progress from the version shown (the
+  // listed one), so the server replays anything newer; toast when a shown status changes.
   useEffect(() => {
     for (const r of list) {
+      live.seen(r.id, r.version);
       if (!TERMINAL.has(r.status)) live.track(r.id);
       const before = shownStatus.current.get(r.id);
       if (before && before !== r.status) {
