@@ -98,6 +98,11 @@ export class UpstreamPool {
     const channel: Channel<UpstreamEvent> = new Channel(() => {
       entry.channels.delete(channel);
       unsubscribe();
+      // The last subscription gone: graphql-ws closes this lazy socket now
+      // (lazyCloseTimeout 0). A subscription attached to it meanwhile would
+      // end at once (completed empty on the 1000 close, or failed as
+      // "interrupted"), so the next one gets a new client and socket.
+      if (entry.channels.size === 0) this.forget(entry);
     });
     if (this.disposed) {
       channel.fail(upstreamFailure(serviceName, undefined));
@@ -119,6 +124,10 @@ export class UpstreamPool {
     this.clients.clear();
     for (const { channels } of entries) for (const c of [...channels]) void c.return();
     await Promise.all(entries.map(({ client }) => client.dispose()));
+  }
+
+  private forget(entry: { client: Client }): void {
+    for (const [key, e] of this.clients) if (e === entry) this.clients.delete(key);
   }
 
   private client(serviceName: string, url: string) {
