@@ -85,7 +85,11 @@ describe('request id and correlation id across processes', () => {
     await eventually(async () => reservationsLines().some((l) => l.requestId === requestId && l.msg === 'reservation confirmed'), 10_000, 'saga log line');
     const confirmed = reservationsLines().find((l) => l.requestId === requestId && l.msg === 'reservation confirmed')!;
     expect(confirmed).toMatchObject({ service: 'reservations', reservationId, level: 'info' });
-    expect(reservationsLines().some((l) => l.requestId === requestId && l.msg === 'graphql operation' && l.code === 'OK')).toBe(true);
+    await eventually(
+      async () => reservationsLines().some((l) => l.requestId === requestId && l.msg === 'graphql operation' && l.code === 'OK'),
+      10_000,
+      'access log line',
+    );
 
     // The worker: the ReservationConfirmed job carries the request id, and the reservation id as correlation id.
     const handled = await eventually(
@@ -93,11 +97,11 @@ describe('request id and correlation id across processes', () => {
         jsonLines(stack.workers['stores-worker'].output()).find(
           (l) => l.msg === 'event handled' && l.type === 'ReservationConfirmed' && l.correlationId === reservationId,
         ),
-      20_000,
+      45_000,
       'worker log line',
     );
     expect(handled).toMatchObject({ service: 'stores-worker', requestId, correlationId: reservationId, queue: 'stores-events' });
-  }, 60_000);
+  }, 90_000);
 
   it('/metrics of the router, a subgraph and a worker carry every promised family', async () => {
     // An error by code at the router and in a subgraph.
@@ -127,6 +131,8 @@ describe('request id and correlation id across processes', () => {
     }
 
     const worker = `http://127.0.0.1:${workerHealthPort}`;
+    // A busy machine may still be booting the worker process (the stack gives workers 1.5 s).
+    await eventually(async () => (await fetch(`${worker}/readyz`)).ok, 30_000, 'worker health port');
     expect((await fetch(`${worker}/healthz`)).status).toBe(200);
     expect((await fetch(`${worker}/readyz`)).status).toBe(200);
     const workerMetrics = await scrape(`${worker}/metrics`);
@@ -135,5 +141,5 @@ describe('request id and correlation id across processes', () => {
     expect(workerMetrics).toMatch(/event_lag_seconds_count\{queue="stores-events",type="ReservationConfirmed"\} [1-9]/);
     expect(workerMetrics).toMatch(/events_handled_total\{queue="stores-events",type="ReservationConfirmed",outcome="ok"\} [1-9]/);
     expect(workerMetrics).toMatch(/process_cpu_seconds_total/);
-  }, 30_000);
+  }, 60_000);
 });
