@@ -6,7 +6,8 @@
  * The container image has its own equivalent (infra/docker/web-server.mjs).
  *
  * Settings when run directly: WEB_DIST_DIR (web/dist), ROUTER_URL
- * (http://localhost:4000), WEB_PORT (8080), HOST (127.0.0.1).
+ * (http://localhost:4000), WEB_PORT (8080; `npm start` runs it on 5173),
+ * HOST (127.0.0.1). `/readyz` answers 200 once it serves.
  * `/local-token` (LOCAL-ONLY sign-in) is mounted only when a caller passes
  * `localSignInSecret` in code — the tests do; running this file never does.
  */
@@ -101,7 +102,13 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
   const server = http.createServer((req, res) => {
     const p = (req.url ?? '/').split('?')[0]!;
     if (p === '/graphql' || p.startsWith('/graphql/')) return proxyHttp(req, res);
-    if (mint && p === '/local-token') return void mint(req, res, () => serveStatic(req, res)).catch(() => res.writeHead(500).end());
+    // Readiness for `npm start`'s supervisor: the build is there to serve.
+    if (p === '/readyz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    if (p === '/local-token') {
+      // Not an app route: without a secret there is no local sign-in here (404, so the page does not offer it).
+      if (!mint) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return void mint(req, res, () => serveStatic(req, res)).catch(() => res.writeHead(500).end());
+    }
     serveStatic(req, res);
   });
   server.on('connection', (s) => {

@@ -26,6 +26,8 @@ export interface ServiceSpec {
   urlEnv?: string;
   /** True for subgraphs (they appear in SUBGRAPH_URLS). */
   subgraph: boolean;
+  /** Path of the URL printed for it (default `/graphql`). */
+  urlPath?: string;
 }
 
 /** Every service of the system; ports as in docs/ARCHITECTURE.md. */
@@ -35,6 +37,8 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: 'stores', entry: 'subgraphs/stores/src/main.ts', portEnv: 'STORES_PORT', port: 4003, urlEnv: 'STORES_URL', subgraph: true },
   { name: 'rentals', entry: 'subgraphs/rentals/src/main.ts', portEnv: 'RENTALS_PORT', port: 4004, urlEnv: 'RENTALS_URL', subgraph: true },
   { name: 'router', entry: 'router/src/main.ts', portEnv: 'ROUTER_PORT', port: 4000, subgraph: false },
+  // The web client's build (web/dist, built by start.ts when missing or stale) with /graphql proxied to the router.
+  { name: 'web', entry: 'web/serve.ts', portEnv: 'WEB_PORT', port: 5173, subgraph: false, urlPath: '/' },
 ];
 
 /** A worker process: consumes its subgraph's BullMQ queue; listens on no port. */
@@ -74,7 +78,7 @@ export function resolveServices(env: NodeJS.ProcessEnv, root = REPO_ROOT): Resol
       ...s,
       port,
       present: fs.existsSync(path.join(root, s.entry)),
-      url: `http://127.0.0.1:${port}/graphql`,
+      url: `http://127.0.0.1:${port}${s.urlPath ?? '/graphql'}`,
     };
   });
 }

@@ -14,6 +14,7 @@ import { startRedis, type RedisServer } from './redis.js';
 import { localEnv } from './secrets.js';
 import { resolveServices, resolveWorkers, serviceUrlsEnv, supergraphPath, supergraphSubgraphs, type ResolvedService } from './services.js';
 import { Supervisor, waitForHttpOk } from './supervisor.js';
+import { ensureWebBuild } from '../../web/build.js';
 
 const READY_TIMEOUT_MS = 90_000;
 const say = (line: string) => console.log(`[start] ${line}`);
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
   const services = resolveServices(env);
   const router = services.find((s) => s.name === 'router') as ResolvedService;
   const sandboxUrl = `http://localhost:${router.port}/graphql`;
+  const web = services.find((s) => s.name === 'web') as ResolvedService;
+  const webUrl = `http://localhost:${web.port}/`;
 
   try {
     lock = acquireLock(dataPath('start.lock'), { routerUrl: sandboxUrl });
@@ -85,6 +88,17 @@ async function main(): Promise<void> {
     for (const s of busy) console.error(`[start] port ${s.port} for ${s.name} is in use; free it or set ${s.portEnv}`);
     return shutdown(1);
   }
+
+  // The web client's build (web/dist), made while the servers start when missing or stale.
+  const webBuilt = web.present
+    ? ensureWebBuild({ log: say }).then(
+        () => true,
+        (err: Error) => {
+          say(`web client not served: ${err.message}`);
+          return false;
+        },
+      )
+    : Promise.resolve(false);
 
   // Only the URIs from .env / the environment count as external servers.
   for (const key of ['MONGODB_URI', 'REDIS_URL'] as const) if (env[key]) process.env[key] = env[key];
@@ -112,6 +126,8 @@ async function main(): Promise<void> {
     REDIS_URL: redis.url,
     ...serviceUrlsEnv(services, composed),
     ...Object.fromEntries(services.map((s) => [s.portEnv, String(s.port)])),
+    // web/serve.ts proxies /graphql (HTTP + WebSocket) here.
+    ROUTER_URL: `http://127.0.0.1:${router.port}`,
   };
   const width = Math.max(...[...services, ...workers].map((s) => s.name.length));
   const pids = new Map<string, { pid: number; match: string }>();
@@ -158,12 +174,20 @@ async function main(): Promise<void> {
     sup.start();
   }
   if (stopping) return;
-  await launch(present.filter((s) => !s.subgraph));
+  await launch(present.filter((s) => !s.subgraph && s.name !== 'web'));
+  if (stopping) return;
+  const webServed = (await webBuilt) && !stopping;
+  if (webServed) await launch([web]);
   if (stopping) return;
 
   console.log('');
   if (router.present) say(`Apollo Sandbox: ${sandboxUrl}`);
   else say(`router not started (${router.entry} does not exist yet), so there is no Sandbox URL`);
+  if (webServed) {
+    say(`Web client: ${webUrl}`);
+    say('  sign in there with a token: npm run token -- --role customer --sub carol (or --role staff --store <id>)');
+  }
+  else if (web.present) say('web client not served (see above); `npm run build -w web` shows why');
   for (const s of present.filter((x) => x.subgraph)) say(`subgraph ${s.name}: ${s.url}`);
   const running = workers.filter((w) => pids.has(w.name));
   if (running.length > 0) say(`workers: ${running.map((w) => w.name).join(', ')}`);

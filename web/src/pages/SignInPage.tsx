@@ -26,7 +26,11 @@ export function SignInPage({ onSignedIn }: Props) {
   useEffect(() => {
     let live = true;
     fetch('/local-token', { headers: { accept: 'application/json' } })
-      .then((r) => live && setCanMint(r.ok))
+      // Only the real endpoint answers JSON `{ enabled: true }` (a static server may answer any path with the app).
+      .then(async (r) => {
+        const body = r.ok && (r.headers.get('content-type') ?? '').includes('application/json') ? ((await r.json()) as { enabled?: boolean }) : {};
+        if (live) setCanMint(body.enabled === true);
+      })
       .catch(() => live && setCanMint(false));
     return () => {
       live = false;
