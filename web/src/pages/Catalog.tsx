@@ -103,7 +103,9 @@ export function Catalog({ onReserve }: Props) {
       )}
       {shown && (
         <div className="pager">
-          <span>{shown.items.totalCount} items</span>
+          <span>
+            {shown.items.totalCount} {shown.items.totalCount === 1 ? 'item' : 'items'}
+          </span>
           <button type="button" className="secondary small" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
             Previous
           </button>

@@ -1,7 +1,7 @@
 /**
  * The store's order queue and item registration. There is no subscription
  * for store orders, so the queue is polled every 2 s (and refetched right
- * after each action); orders not seen before are marked "New".
+ * after each action); orders not seen before are marked "New" until prepared.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
@@ -155,7 +155,7 @@ function OrderQueue({ storeId }: { storeId: string }) {
           </thead>
           <tbody>
             {orders.map((o) => (
-              <OrderRow key={o.id} order={o} isNew={fresh.has(o.id)} onDone={() => void refetch()} />
+              <OrderRow key={o.id} order={o} isNew={fresh.has(o.id) && o.status === 'PENDING'} onDone={() => void refetch()} />
             ))}
           </tbody>
         </table>
@@ -193,7 +193,7 @@ function OrderRow({ order: o, isNew, onDone }: { order: StoreOrder; isNew: boole
         <span className="sub">reservation {o.reservationId.slice(0, 8)}</span>
       </th>
       <td>
-        {formatDate(o.startDate)} → {formatDate(o.endDate)}
+        <span className="nowrap">{formatDate(o.startDate)} →</span> <span className="nowrap">{formatDate(o.endDate)}</span>
       </td>
       <td>{o.customerId}</td>
       <td>
