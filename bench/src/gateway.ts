@@ -225,7 +225,7 @@ export async function benchGateway(stack: Stack, opts: GatewayOptions): Promise<
     notes: [
       ...notes,
       'Hive Gateway merges identical subgraph queries that are in flight at once (its HTTP transport\'s deduplicateInflightRequests, on by default); with 20 connections sending the same query that saves most fetches, so it has a second row with it off.',
-      '"subgraph calls / answer": GraphQL operations the four subgraphs counted (their /metrics) during the target\'s warm-up and run (until they stop counting), per request sent: how many fetches each target makes for the same query.',
+      '"subgraph calls / request": GraphQL operations the four subgraphs counted (their /metrics) during the target\'s warm-up and run (until they stop counting), per request sent: how many fetches each target makes for the same query.',
       `The gateways, the subgraphs, the workers, the database, Redis and the load generator share this machine's ${os.cpus().length} cores: figures compare targets on one machine, they are not capacity numbers.`,
     ],
     data: { figures, failures, query: QUERY, directPlan: DIRECT_PLAN },

@@ -148,7 +148,7 @@ export const loadRow = (f: LoadFigures) => [
   `${f.errors} / ${f.total}`,
   f.subgraphCallsPerAnswer === undefined ? '–' : f.subgraphCallsPerAnswer.toFixed(2),
 ];
-export const LOAD_COLUMNS = ['target', 'requests/s', 'p50 ms', 'p99 ms', 'errors / requests', 'subgraph calls / answer'];
+export const LOAD_COLUMNS = ['target', 'requests/s', 'p50 ms', 'p99 ms', 'errors / requests', 'subgraph calls / request'];
 
 /** Sum of `graphql_requests_total` over the given subgraphs' /metrics. */
 export async function subgraphRequestCount(graphqlUrls: string[]): Promise<number> {

@@ -204,7 +204,7 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
     ],
     notes: [
       `${ready.length} of ${opts.subscribers} subscribers live${notReady ? ` (${notReady} got no replay within 180 s${firstErrors.length ? `; errors: ${firstErrors.join('; ')}` : ''})` : ''}`,
-      `${latencies.length} of ${expected} deliveries received, ${missing} missing`,
+      `${latencies.length} of ${expected} deliveries received, ${missing} missing (not received 20 s after the step's last mutation answer, when the next step starts; the run ends 20 s after the last step)`,
       ...(early ? [`${early} messages arrived before the mutation's answer (counted as 0 ms)`] : []),
       ...(mutationErrors.length ? [`${mutationErrors.length} mutations failed: ${[...new Set(mutationErrors)].slice(0, 3).join('; ')}`] : []),
       'The status changes are asynchronous (prepareOrder → StoreOrderPrepared → reservations worker → customer view → push), so the figures include the event pipeline, not only the fan-out.',
