@@ -144,7 +144,12 @@ export class EventBus {
   /** Closes the queues, and the connection when the bus opened it. */
   async close(): Promise<void> {
     this.unregisterDepth();
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    // BullMQ 5.81 re-emits a failed connection start as an 'error' event from a
+    // `.catch` handler; once `close()` has removed every listener that emit
+    // throws, and the process sees an unhandled rejection (which crashes Node
+    // by default). A queue whose connection never came up holds nothing to
+    // flush, so it is dropped rather than closed, keeping our error listener.
+    if (this.connection.status === 'ready') await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
     if (!this.ownsConnection) return;
     // QUIT would sit in the offline queue of a connection that is not up.
