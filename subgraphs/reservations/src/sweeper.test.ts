@@ -125,7 +125,8 @@ describe('slow or failing dependencies', () => {
   });
 
   it('the periodic sweeper runs in the API process', async () => {
-    await t.restartApi({}, { ITEMS_URL: itemsProxy.url, RENTALS_URL: rentalsProxy.url, SAGA_SWEEP_MS: '100', SAGA_STALE_MS: '500' });
+    // Stale after 2 s: long enough that a healthy saga on a busy machine is never taken for a stuck one.
+    await t.restartApi({}, { ITEMS_URL: itemsProxy.url, RENTALS_URL: rentalsProxy.url, SAGA_SWEEP_MS: '100', SAGA_STALE_MS: '2000' });
     try {
       const itemId = await t.registerItem({ stock: 1 });
       const id = randomUUID();
@@ -133,13 +134,13 @@ describe('slow or failing dependencies', () => {
         { _id: id, customerId: 'carol', itemId, itemName: 'Camera', storeId: 'store-1', quantity: 1, startDate: day(1), endDate: day(2), days: 1, requestId: null },
         new Date(),
       );
-      const deadline = Date.now() + 5_000;
+      const deadline = Date.now() + 10_000;
       while ((await t.doc(id))?.status === 'PENDING' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect((await t.doc(id))?.status).toBe('REJECTED');
       // A confirmed reservation is never touched by the sweeper.
       const ok = await t.create(itemId, {}, as.customer());
       expect(ok.data?.createReservation.status).toBe('CONFIRMED');
-      await new Promise((r) => setTimeout(r, 800));
+      await new Promise((r) => setTimeout(r, 2_500));
       expect((await t.doc(ok.data!.createReservation.id))?.status).toBe('CONFIRMED');
     } finally {
       await t.restartApi({ disableSweeper: true }, { ITEMS_URL: itemsProxy.url, RENTALS_URL: rentalsProxy.url });
