@@ -5,6 +5,6 @@ export { IdentityDataSource } from './datasource.js';
 export { formatError } from './errors.js';
 export { RouterHealth } from './health.js';
 export { readSupergraph, subgraphsOf, checkOverrides } from './supergraph.js';
-export { onShutdownSignals } from './shutdown.js';
+export { onShutdownSignals } from '@rental/observability';
 export { SubscriptionPlanner } from './subscriptions/planner.js';
 export { startSubscriptionServer, SERVICE_RESTART, type SubscriptionServer } from './subscriptions/server.js';

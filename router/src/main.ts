@@ -1,9 +1,8 @@
 /** Entry point: load config, start the router, drain on SIGTERM/SIGINT. */
 import { ConfigError } from '@rental/config';
-import { createLogger } from '@rental/observability';
+import { createLogger, onShutdownSignals } from '@rental/observability';
 import { startRouter } from './app.js';
 import { loadRouterConfig } from './config.js';
-import { onShutdownSignals } from './shutdown.js';
 
 const config = loadRouterConfig();
 const logger = createLogger('router', config.LOG_LEVEL);

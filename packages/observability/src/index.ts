@@ -50,3 +50,4 @@ export const errorCounter =
   });
 
 export { client as prom };
+export { onShutdownSignals } from './shutdown.js';
