@@ -3,19 +3,16 @@
  * on a free port with a database of its own, calls it over HTTP with a signed
  * identity, and drops the database afterwards.
  */
+import { callSubgraph, type SubgraphResponse } from '@rental/subgraph-server/testing';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { IDENTITY_HEADER, signInternalIdentity, type Identity } from '@rental/auth';
+import type { Identity } from '@rental/auth';
 import { parseConfig } from '@rental/config';
 import { connectDatabase, mongoose } from '@rental/db';
 import { itemsConfigShape } from './config.js';
 import { startItems, type RunningItems } from './app.js';
 
-export interface GraphQLResponse<T = Record<string, unknown>> {
-  status: number;
-  data?: T | null;
-  errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
-}
+export type GraphQLResponse<T = Record<string, unknown>> = SubgraphResponse<T>;
 
 export const as = {
   anonymous: { sub: 'anonymous', role: 'ANONYMOUS' } as Identity,
@@ -59,13 +56,7 @@ export async function startTestItems(): Promise<TestItems> {
     running,
     db,
     secret,
-    async gql(query, variables, identity = as.anonymous) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (identity) headers[IDENTITY_HEADER] = await signInternalIdentity(identity, secret, identity.role === 'SERVICE' ? identity.sub : 'router');
-      const res = await fetch(running.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-      const body = (await res.json()) as Omit<GraphQLResponse, 'status'>;
-      return { status: res.status, ...body } as GraphQLResponse<never>;
-    },
+    gql: (query, variables, identity = as.anonymous) => callSubgraph(running.url, secret, query, variables, identity),
     async stockOf(itemId) {
       const doc = await items.findOne({ _id: new mongoose.Types.ObjectId(itemId) });
       if (!doc) throw new Error(`no item ${itemId}`);

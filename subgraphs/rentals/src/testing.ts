@@ -4,9 +4,10 @@
  * HTTP with a signed identity, publishes events the way other subgraphs do,
  * and cleans everything up afterwards.
  */
+import { callSubgraph, type SubgraphResponse } from '@rental/subgraph-server/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { IDENTITY_HEADER, signInternalIdentity, type Identity } from '@rental/auth';
+import type { Identity } from '@rental/auth';
 import { parseConfig } from '@rental/config';
 import { connectDatabase } from '@rental/db';
 import { EventBus } from '@rental/events';
@@ -16,11 +17,7 @@ import { startRentalsWorker, type RunningRentalsWorker } from './worker.js';
 import { SandboxPaymentProvider } from './payments/index.js';
 import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest, RefundResult } from './payments/index.js';
 
-export interface GraphQLResponse<T = Record<string, unknown>> {
-  status: number;
-  data?: T | null;
-  errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
-}
+export type GraphQLResponse<T = Record<string, unknown>> = SubgraphResponse<T>;
 
 export const as = {
   anonymous: { sub: 'anonymous', role: 'ANONYMOUS' } as Identity,
@@ -100,15 +97,7 @@ export async function startTestRentals(env: Record<string, string> = {}, withWor
     provider,
     db,
     bus,
-    async gql(query, variables, identity = as.anonymous) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (identity) {
-        headers[IDENTITY_HEADER] = await signInternalIdentity(identity, secret, identity.role === 'SERVICE' ? identity.sub : 'router');
-      }
-      const res = await fetch(api.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-      const body = (await res.json()) as Omit<GraphQLResponse, 'status'>;
-      return { status: res.status, ...body } as GraphQLResponse<never>;
-    },
+    gql: (query, variables, identity = as.anonymous) => callSubgraph(api.url, secret, query, variables, identity),
     async startWorker() {
       t.worker ??= await startRentalsWorker(config, { dbPrefix, paymentProvider: provider });
       return t.worker;

@@ -4,9 +4,10 @@
  * its worker), each with databases and a queue prefix of their own; calls
  * them over HTTP with signed identities; cleans everything up afterwards.
  */
+import { callSubgraph, type SubgraphResponse } from '@rental/subgraph-server/testing';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { IDENTITY_HEADER, signInternalIdentity, type Identity } from '@rental/auth';
+import type { Identity } from '@rental/auth';
 import { parseConfig } from '@rental/config';
 import { connectDatabase, mongoose } from '@rental/db';
 import { EventBus } from '@rental/events';
@@ -18,11 +19,7 @@ import { startReservations, type ReservationsOverrides, type RunningReservations
 import { startReservationsWorker, type RunningReservationsWorker } from './worker-app.js';
 import type { ReservationDoc } from './data/index.js';
 
-export interface GraphQLResponse<T = Record<string, unknown>> {
-  status: number;
-  data?: T | null;
-  errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
-}
+export type GraphQLResponse<T = Record<string, unknown>> = SubgraphResponse<T>;
 
 export const as = {
   anonymous: { sub: 'anonymous', role: 'ANONYMOUS' } as Identity,
@@ -144,13 +141,8 @@ export async function startTestSystem(options: SystemOptions = {}): Promise<Test
   const rentalsDb = await connectDatabase(itemsConfig.MONGODB_URI, rentals.dbName);
   const bus = new EventBus({ redisUrl: config.REDIS_URL, prefix: queuePrefix, logger });
 
-  const call = async <T>(url: string, query: string, variables?: Record<string, unknown>, identity: Identity | null = as.anonymous) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (identity) headers[IDENTITY_HEADER] = await signInternalIdentity(identity, secret, 'router');
-    const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-    const body = (await res.json()) as Omit<GraphQLResponse, 'status'>;
-    return { status: res.status, ...body } as GraphQLResponse<T>;
-  };
+  const call = <T>(url: string, query: string, variables?: Record<string, unknown>, identity: Identity | null = as.anonymous) =>
+    callSubgraph<T>(url, secret, query, variables, identity);
 
   const t: TestSystem = {
     secret,

@@ -4,8 +4,9 @@
  * prefix), GraphQL over real HTTP with a signed identity header, an event
  * bus to publish with, polling, and clean-up. Not used by production code.
  */
+import { callSubgraph } from '@rental/subgraph-server/testing';
 import { randomUUID } from 'node:crypto';
-import { signInternalIdentity, IDENTITY_HEADER, type Identity } from '@rental/auth';
+import type { Identity } from '@rental/auth';
 import { parseConfig } from '@rental/config';
 import { connectDatabase, databaseName } from '@rental/db';
 import { createEvent, EventBus, type EventOf, type EventPayload } from '@rental/events';
@@ -64,12 +65,7 @@ export async function startTestEnv(withWorker = true): Promise<StoresTestEnv> {
       await env.worker?.stop();
       env.worker = undefined;
     },
-    async gql(query, variables = {}, identity = ADMIN) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (identity) headers[IDENTITY_HEADER] = await signInternalIdentity(identity, config.INTERNAL_JWT_SECRET);
-      const res = await fetch(api.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-      return { status: res.status, ...((await res.json()) as object) };
-    },
+    gql: (query, variables = {}, identity = ADMIN) => callSubgraph(api.url, config.INTERNAL_JWT_SECRET, query, variables, identity),
     async close() {
       await env.stopWorker();
       await api.stop();
