@@ -1,8 +1,9 @@
 /**
- * Builds FerretDB 1.24 (a MongoDB-compatible server on SQLite) from source
- * with Go, because no MongoDB server package exists in Debian and our
- * machines reach only package registries. The binary lands in
- * `.data/bin/ferretdb` and is reused by every later start and test run.
+ * Builds FerretDB 1.24 (a MongoDB-compatible server on PostgreSQL or SQLite)
+ * from source with Go, because no MongoDB server package exists in Debian and
+ * our machines reach only package registries. The binary lands in
+ * `.data/bin/ferretdb-<version>-<patch hash>` and is reused by every later
+ * start and test run.
  *
  * Why not `go install …@v1.24.2`: the module proxy here refuses the version
  * list request that `go install` makes; `go get` inside a throwaway module
@@ -10,31 +11,42 @@
  * FerretDB reads its version from `build/version/version.txt` at start (and
  * panics without it), which a module-cache copy lacks, so we write it.
  *
- * One patch, {@link applyAtomicWritePatch}: FerretDB 1.24 runs an update as
- * "query matching documents, then write each back by _id" with nothing held
- * in between, so two concurrent conditional updates of one document can both
- * match and the second silently overwrites the first (measured here: 200
- * concurrent `{stock: {$gte: 1}} → $inc -1` on stock 20 all "succeeded" and
- * left stock 16). MongoDB guarantees single-document atomicity and all our
- * invariants (stock never below zero, state transitions, outbox) rely on it.
- * The patch serializes the write commands (insert, update, findAndModify,
- * delete) in the server with one mutex; SQLite has a single writer anyway, so
- * it costs no throughput (the same probe then gives exactly 20 and stock 0,
- * and runs faster). Reads are not affected.
+ * Our patch, `ferretdb/rental.patch` (applied with `git apply`), changes
+ * two things; the tests in this folder check both on the running server:
+ *
+ * - **Single-document atomicity** (`internal/handler/write_locks.go`).
+ *   FerretDB 1.24 runs an update as "query matching documents, then write
+ *   each back by _id" with nothing held in between, so two concurrent
+ *   conditional updates of one document can both match and the second
+ *   silently overwrites the first (measured here: 200 concurrent
+ *   `{stock: {$gte: 1}} → $inc -1` on stock 20 all "succeeded" and left
+ *   stock 16). MongoDB guarantees single-document atomicity and all our
+ *   invariants (stock never below zero, state transitions, outbox) rely on
+ *   it. Each update, delete and findAndModify statement holds a lock from
+ *   its query to its write: the document's when the filter names one `_id`,
+ *   else its collection's (`atomicity.test.ts`).
+ * - **Index-served filters on PostgreSQL** (`internal/backends/postgresql/
+ *   pushdown_index.go`). Stock 1.24 sends `_jsonb->$1 @> $2`, the field name
+ *   a bind parameter, which no index serves: every find scanned its table.
+ *   The patch writes top-level field names as literals and compares with
+ *   `=`, `IN`, `<`, `<=`, `>`, `>=` (`index-use.test.ts`).
  *
  * Run directly (`tsx infra/local/ferretdb-build.ts`) to pre-build, as CI does,
  * so the ~80 s first build is not spent inside a test's time limit.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { createHash } from 'node:crypto';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dataPath } from './paths.js';
 import { runCommand, which } from './proc.js';
 
 /** The FerretDB release we build; 1.x is the last line with the SQLite backend. */
 export const FERRETDB_VERSION = 'v1.24.2';
-/** Bumped whenever the patches below change, so an older build is rebuilt. */
-export const PATCH_LEVEL = 'atomic-writes-1';
+/** Our patch of FerretDB's source (a unified diff, applied with `git apply`). */
+export const PATCH_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ferretdb', 'rental.patch');
+/** The patch's content hash: a changed patch names a new binary, so an older build is never reused. */
+export const PATCH_LEVEL = createHash('sha256').update(fs.readFileSync(PATCH_FILE)).digest('hex').slice(0, 12);
 const MODULE = 'github.com/FerretDB/FerretDB';
 
 /** Where the built binary lives. */
@@ -75,7 +87,7 @@ export async function ensureFerretDb(log: (line: string) => void = () => {}): Pr
     fs.cpSync(source, src, { recursive: true });
     makeWritable(src);
     fs.writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
-    applyAtomicWritePatch(src);
+    await applyPatch(src, env);
     const tmp = path.join(work, 'ferretdb');
     await runCommand(go, ['build', '-o', tmp, './cmd/ferretdb'], { cwd: src, env, timeoutMs: 15 * 60_000 });
     fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -96,34 +108,21 @@ export async function ensureFerretDb(log: (line: string) => void = () => {}): Pr
   }
 }
 
-const WRITE_COMMANDS = ['msg_insert', 'msg_update', 'msg_findandmodify', 'msg_delete'];
-
 /**
- * Makes each write command hold one server-wide mutex from its query to its
- * write, giving MongoDB's single-document atomicity (see the file comment).
- * Fails loudly if the source no longer looks as expected.
+ * Applies {@link PATCH_FILE} to the source copy in `src`. `git apply` works
+ * outside a repository; GIT_CEILING_DIRECTORIES keeps it from finding ours
+ * (the copy lives under `.data/`, inside this repository's work tree, where
+ * it would take paths as relative to our root and skip them).
  */
-export function applyAtomicWritePatch(src: string): void {
-  const handler = path.join(src, 'internal', 'handler');
-  fs.writeFileSync(
-    path.join(handler, 'write_lock.go'),
-    [
-      'package handler',
-      '',
-      'import "sync"',
-      '',
-      '// writeMu serializes write commands so that each single-document update is',
-      '// atomic, as MongoDB guarantees (patch applied by the rental project build).',
-      'var writeMu sync.Mutex',
-      '',
-    ].join('\n'),
-  );
-  for (const name of WRITE_COMMANDS) {
-    const file = path.join(handler, `${name}.go`);
-    const text = fs.readFileSync(file, 'utf8');
-    const signature = /^(func \(h \*Handler\) Msg\w+\(connCtx context\.Context, msg \*wire\.OpMsg\) \(\*wire\.OpMsg, error\) \{)$/m;
-    if (!signature.test(text)) throw new Error(`FerretDB source changed: no command handler found in ${name}.go`);
-    fs.writeFileSync(file, text.replace(signature, '$1\n\twriteMu.Lock()\n\tdefer writeMu.Unlock()\n'));
+export async function applyPatch(src: string, env: NodeJS.ProcessEnv): Promise<void> {
+  try {
+    await runCommand('git', ['apply', '--whitespace=nowarn', PATCH_FILE], {
+      cwd: src,
+      env: { ...env, GIT_CEILING_DIRECTORIES: path.dirname(src) },
+      timeoutMs: 60_000,
+    });
+  } catch (err) {
+    throw new Error(`FerretDB source changed: ${path.basename(PATCH_FILE)} does not apply (${(err as Error).message})`);
   }
 }
 

@@ -61,7 +61,7 @@ export interface CommandResult {
 export function runCommand(
   command: string,
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; echo?: boolean } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; echo?: boolean; uid?: number; gid?: number } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -69,6 +69,8 @@ export function runCommand(
       env: opts.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     });
     let output = '';
     const collect = (chunk: Buffer) => {
@@ -174,10 +176,13 @@ export class ServerProcess {
     return tail(this.recent, lines);
   }
 
-  /** SIGTERM the process group, wait up to `graceMs`, then SIGKILL. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /**
+   * Sends `signal` (default SIGTERM; PostgreSQL wants SIGINT for a fast
+   * shutdown) to the process group, waits up to `graceMs`, then SIGKILL.
+   */
+  async stop(graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.ended) return;
-    killGroup(this.child, 'SIGTERM');
+    killGroup(this.child, signal);
     const timer = setTimeout(() => killGroup(this.child, 'SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);

@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   if (stopping || !mongo || !redis) return;
 
   const children: NonNullable<LockInfo['children']> = [];
-  if (mongo.pid) children.push({ name: mongo.kind, pid: mongo.pid, match: dataPath('mongo') });
+  children.push(...mongo.processes);
   if (redis.pid) children.push({ name: 'redis-server', pid: redis.pid, match: `127.0.0.1:${redis.url.split(':').pop()}` });
   lock.update({ children });
 
