@@ -25,6 +25,17 @@ describe('event catalog', () => {
     expect(parseEvent(JSON.parse(JSON.stringify(event)))).toEqual(event);
   });
 
+  it('takes a fixed event id and time when given (a re-publication carries the same id), and refuses a non-UUID id', () => {
+    const eventId = randomUUID();
+    const at = new Date('2027-01-02T03:04:05.000Z');
+    const a = createEvent('StoreOrderCreated', { orderId: 'o1', reservationId: rid, storeId: 's1' }, { eventId, occurredAt: at });
+    const b = createEvent('StoreOrderCreated', { orderId: 'o1', reservationId: rid, storeId: 's1' }, { eventId, occurredAt: at });
+    expect(a).toEqual(b);
+    expect(a.eventId).toBe(eventId);
+    expect(a.occurredAt).toBe('2027-01-02T03:04:05.000Z');
+    expect(() => createEvent('StoreOrderCreated', { orderId: 'o1', reservationId: rid, storeId: 's1' }, { eventId: 'not-a-uuid' })).toThrow(InvalidEventError);
+  });
+
   it('leaves requestId out when not given (no null stored)', () => {
     const event = createEvent('RentalStarted', { rentalId: 'r1', reservationId: rid });
     expect('requestId' in event).toBe(false);

@@ -152,18 +152,27 @@ export interface EventOrigin {
   correlationId?: string;
   /** The `x-request-id` of the request that caused the change, for log correlation. */
   requestId?: string;
+  /**
+   * A fixed event id instead of a fresh one, for an event published without
+   * an outbox whose every re-publication must carry the same id (e.g. derived
+   * with `nameBasedId` from the document it announces), so BullMQ drops the
+   * repeats and consumers recognise them.
+   */
+  eventId?: string;
+  /** When the change happened, if not now (a re-publication of an earlier change). */
+  occurredAt?: Date;
 }
 
 /**
- * Builds a validated event with a fresh `eventId` and `occurredAt = now`.
- * Call it before the state change and write the result with `withOutbox`, so
- * the event and the change land in one update.
+ * Builds a validated event, with a fresh `eventId` and `occurredAt = now`
+ * unless `origin` fixes them. Call it before the state change and write the
+ * result with `withOutbox`, so the event and the change land in one update.
  */
 export function createEvent<T extends EventType>(type: T, payload: EventPayload<T>, origin: EventOrigin = {}): EventOf<T> {
   const event: Record<string, unknown> = {
-    eventId: randomUUID(),
+    eventId: origin.eventId ?? randomUUID(),
     type,
-    occurredAt: new Date().toISOString(),
+    occurredAt: (origin.occurredAt ?? new Date()).toISOString(),
     correlationId: origin.correlationId ?? (payload as { reservationId: string }).reservationId,
     payload,
   };
