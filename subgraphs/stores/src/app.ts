@@ -43,7 +43,7 @@ export async function openStoresResources(config: StoresConfig, opts: StoresRunO
     await ensureIndexes(models);
     const bus = new EventBus({ redisUrl: config.REDIS_URL, prefix, logger });
     const relay = new OutboxRelay({ models: [models.StoreOrder], bus, logger, sweepMs: config.OUTBOX_SWEEP_MS });
-    const orders = new StoreOrderWriter({ StoreOrder: models.StoreOrder, relay, logger });
+    const orders = new StoreOrderWriter({ StoreOrder: models.StoreOrder, relay, bus, logger });
     return {
       conn,
       models,

@@ -2,7 +2,9 @@
  * The stores worker: consumes `stores-events` and keeps store orders in step
  * with reservations and rentals.
  *
- * - `ReservationConfirmed` → a PENDING order + `StoreOrderCreated`.
+ * - `ReservationConfirmed` → a PENDING order (one insert), then
+ *   `StoreOrderCreated` published by the handler itself (see
+ *   `StoreOrderWriter.onConfirmed`: the job's retry is its outbox).
  * - `ReservationCancelled` → PENDING/READY → CANCELLED + `StoreOrderCancelled`
  *   (a tombstone when the order does not exist yet).
  * - `RentalStarted` → READY → HANDED_OVER.

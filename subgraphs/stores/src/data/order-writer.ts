@@ -12,7 +12,7 @@
  * the stores race tests (worker.test.ts, orders.test.ts) fail on a server
  * without the guarantee.
  */
-import type { EventOf, OutboxRelay } from '@rental/events';
+import type { EventBus, EventOf, OutboxRelay } from '@rental/events';
 import { notFound } from '@rental/errors';
 import type { Logger } from '@rental/observability';
 import type { StoreOrderDoc, StoreOrderModel } from './models.js';
@@ -22,12 +22,15 @@ import {
   findOrder,
   handOverFromRental,
   markPrepared,
+  storeOrderCreated,
   type HandlerOutcome,
 } from './store-orders.js';
 
 export interface StoreOrderWriterOptions {
   StoreOrder: StoreOrderModel;
   relay: OutboxRelay;
+  /** Publishes what has no outbox: `StoreOrderCreated` (see `onConfirmed`). */
+  bus: EventBus;
   logger: Logger;
 }
 
@@ -36,11 +39,13 @@ type Outcome = { outcome: HandlerOutcome; orderId: string };
 export class StoreOrderWriter {
   private readonly StoreOrder: StoreOrderModel;
   private readonly relay: OutboxRelay;
+  private readonly bus: EventBus;
   private readonly log: Logger;
 
   constructor(options: StoreOrderWriterOptions) {
     this.StoreOrder = options.StoreOrder;
     this.relay = options.relay;
+    this.bus = options.bus;
     this.log = options.logger;
   }
 
@@ -58,8 +63,18 @@ export class StoreOrderWriter {
     return updated;
   }
 
-  onConfirmed(event: EventOf<'ReservationConfirmed'>): Promise<Outcome> {
-    return this.thenFlush(createFromConfirmed(this.StoreOrder, event));
+  /**
+   * `ReservationConfirmed`: the order (one insert), then `StoreOrderCreated`
+   * published straight to the bus with its derived id. A failed publish fails
+   * the job, so BullMQ retries it: the retry finds the order and publishes
+   * again. A repeat that finds the live order publishes again too (the first
+   * handler may have died between its insert and its publish); the same
+   * event id makes that harmless.
+   */
+  async onConfirmed(event: EventOf<'ReservationConfirmed'>): Promise<Outcome> {
+    const { outcome, orderId, order } = await createFromConfirmed(this.StoreOrder, event);
+    if (order && order.status !== 'CANCELLED') await this.bus.publish(storeOrderCreated(order, { requestId: event.requestId }));
+    return { outcome, orderId };
   }
 
   onCancelled(event: EventOf<'ReservationCancelled'>): Promise<Outcome> {

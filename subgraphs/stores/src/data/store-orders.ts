@@ -8,7 +8,8 @@
  * event handlers, `markProcessed(eventId)` guarded by `notProcessed(eventId)`.
  * A repeated or late event therefore matches nothing and changes nothing.
  */
-import { createEvent, initialOutbox, markProcessed, notProcessed, withOutbox, type EventOf } from '@rental/events';
+import { nameBasedId } from '@rental/db';
+import { createEvent, markProcessed, notProcessed, withOutbox, type EventOf } from '@rental/events';
 import { notFound } from '@rental/errors';
 import { nextStatus, storeOrderIdFor, TRANSITIONS, type StoreOrderStatus } from '../domain/index.js';
 import { isDuplicateKey, type StoreOrderDoc, type StoreOrderModel } from './models.js';
@@ -83,16 +84,39 @@ export async function markPrepared(StoreOrder: StoreOrderModel, order: StoreOrde
 export type HandlerOutcome = 'applied' | 'skipped' | 'tombstone';
 
 /**
- * `ReservationConfirmed` → a PENDING order with `StoreOrderCreated` in its
- * outbox. The order id is derived from the reservation id, so a repeat fails
- * the insert on `_id` and creates nothing. If a tombstone is there (the cancel
- * came first), the details are filled in and the order stays CANCELLED, with
- * no event: the reservation is already cancelled.
+ * The id of the `StoreOrderCreated` event of an order: derived from the order
+ * id, so every publication of it (the first, and any after a crash or a
+ * repeated `ReservationConfirmed`) carries the same id; BullMQ drops the
+ * repeats and the consumer's idempotency absorbs the rest.
+ */
+export function storeOrderCreatedEventId(orderId: string): string {
+  return nameBasedId('stores:StoreOrderCreated', orderId);
+}
+
+/** The `StoreOrderCreated` event of an order created at `createdAt`. */
+export function storeOrderCreated(order: Pick<StoreOrderDoc, '_id' | 'reservationId' | 'storeId' | 'createdAt'>, origin: { requestId?: string } = {}) {
+  return createEvent(
+    'StoreOrderCreated',
+    { orderId: order._id, reservationId: order.reservationId, storeId: order.storeId },
+    { eventId: storeOrderCreatedEventId(order._id), occurredAt: new Date(order.createdAt), ...origin },
+  );
+}
+
+/**
+ * `ReservationConfirmed` → a PENDING order: ONE insert, with no outbox. The
+ * order id is derived from the reservation id, so a repeat fails the insert
+ * on `_id` and creates nothing. The caller publishes `StoreOrderCreated`
+ * after this resolves, and again for a repeat that finds the live order
+ * (`existing`): the job being handled is the outbox here, because BullMQ
+ * retries it until the handler (insert, then publish) has succeeded once.
+ * If a tombstone is there (the cancel came first), the details are filled in
+ * and the order stays CANCELLED, with no event: the reservation is already
+ * cancelled.
  */
 export async function createFromConfirmed(
   StoreOrder: StoreOrderModel,
   event: EventOf<'ReservationConfirmed'>,
-): Promise<{ outcome: HandlerOutcome; orderId: string }> {
+): Promise<{ outcome: HandlerOutcome; orderId: string; order?: StoreOrderDoc }> {
   const p = event.payload;
   const orderId = storeOrderIdFor(p.reservationId);
   const details = {
@@ -107,21 +131,21 @@ export async function createFromConfirmed(
     totalPrice: p.totalPrice,
   };
   const now = new Date();
-  const created = createEvent(
-    'StoreOrderCreated',
-    { orderId, reservationId: p.reservationId, storeId: p.storeId },
-    { correlationId: event.correlationId, requestId: event.requestId },
-  );
+  const order = new StoreOrder({
+    _id: orderId,
+    ...details,
+    status: 'PENDING',
+    history: [{ status: 'PENDING', at: now, reason: 'reservation confirmed' }],
+    processedEvents: markProcessedMap(event.eventId),
+    outboxCount: 0,
+    createdAt: now,
+    updatedAt: now,
+  });
+  // Validated by the schema, then written with the driver: one insert command, nothing read.
+  await order.validate();
   try {
-    await StoreOrder.create({
-      _id: orderId,
-      ...details,
-      status: 'PENDING',
-      history: [{ status: 'PENDING', at: now, reason: 'reservation confirmed' }],
-      ...initialOutbox([created]),
-      processedEvents: markProcessedMap(event.eventId),
-    });
-    return { outcome: 'applied', orderId };
+    await StoreOrder.collection.insertOne(order.toObject({ depopulate: true }) as never);
+    return { outcome: 'applied', orderId, order: order.toObject() as StoreOrderDoc };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
@@ -129,7 +153,9 @@ export async function createFromConfirmed(
     { _id: orderId, tombstone: true, ...notProcessed(event.eventId) },
     { $set: { ...details, ...markProcessed(event.eventId) }, $unset: { tombstone: '' } },
   );
-  return { outcome: filled.modifiedCount > 0 ? 'tombstone' : 'skipped', orderId };
+  if (filled.modifiedCount > 0) return { outcome: 'tombstone', orderId };
+  const existing = await findOrder(StoreOrder, orderId);
+  return { outcome: 'skipped', orderId, ...(existing ? { order: existing } : {}) };
 }
 
 /**
