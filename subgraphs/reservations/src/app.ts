@@ -16,6 +16,7 @@ import { ReservationSaga, type Publish } from './saga/reservation-saga.js';
 import { SagaSweeper } from './saga/sweeper.js';
 import { typeDefs } from './schema.js';
 import { ViewFeed } from './view/feed.js';
+import { FeedSequence } from './view/sequence.js';
 
 export { typeDefs, resolvers };
 
@@ -63,6 +64,7 @@ export async function startReservations(config: ReservationsConfig, overrides: R
   let bus: EventBus | undefined;
   let deps: Dependencies | undefined;
   let feed: ViewFeed | undefined;
+  let sequences: FeedSequence | undefined;
   try {
     const model = reservationModel(conn);
     await model.init();
@@ -72,6 +74,8 @@ export async function startReservations(config: ReservationsConfig, overrides: R
     const queuePrefix = overrides.queuePrefix ?? config.QUEUE_PREFIX;
     feed = new ViewFeed(config.REDIS_URL, queuePrefix, logger);
     const ownFeed = feed;
+    sequences = new FeedSequence(config.REDIS_URL, queuePrefix, (customerId) => views.maxSequence(customerId));
+    const ownSequences = sequences;
     bus = new EventBus({ redisUrl: config.REDIS_URL, prefix: queuePrefix, logger });
     const relay = new OutboxRelay({ models: [model], bus, logger, sweepMs: config.OUTBOX_SWEEP_MS });
     deps = createDependencies(config, logger);
@@ -110,7 +114,7 @@ export async function startReservations(config: ReservationsConfig, overrides: R
       internalSecret: config.INTERNAL_JWT_SECRET,
       logger,
       production: config.NODE_ENV === 'production',
-      context: (base) => ({ ...base, data, saga, views, feed: ownFeed, viewCache: new Map() }),
+      context: (base) => ({ ...base, data, saga, views, feed: ownFeed, sequences: ownSequences, viewCache: new Map() }),
       subscriptions: true,
       readinessChecks: [() => isDatabaseUp(conn)],
       shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
@@ -121,6 +125,7 @@ export async function startReservations(config: ReservationsConfig, overrides: R
         ownDeps.shutdown();
         await ownBus.close();
         await ownFeed.close();
+        await ownSequences.close();
         await conn.close();
       },
     });
@@ -128,6 +133,7 @@ export async function startReservations(config: ReservationsConfig, overrides: R
   } catch (err) {
     deps?.shutdown();
     await feed?.close().catch(() => undefined);
+    await sequences?.close().catch(() => undefined);
     await bus?.close().catch(() => undefined);
     await conn.close().catch(() => undefined);
     throw err;

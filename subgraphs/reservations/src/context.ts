@@ -2,6 +2,7 @@ import type { BaseContext } from '@rental/subgraph-server';
 import type { ReservationsData, ViewData, ViewDoc } from './data/index.js';
 import type { ReservationSaga } from './saga/reservation-saga.js';
 import type { ViewFeed } from './view/feed.js';
+import type { FeedSequence } from './view/sequence.js';
 
 export interface ReservationsContext extends BaseContext {
   data: ReservationsData;
@@ -10,6 +11,8 @@ export interface ReservationsContext extends BaseContext {
   views: ViewData;
   /** Live view changes (Redis pub/sub). */
   feed: ViewFeed;
+  /** The customer feed's sequence (Redis). */
+  sequences: FeedSequence;
   /** Views read during this operation, by reservation id. */
   viewCache: Map<string, Promise<ViewDoc | null>>;
 }

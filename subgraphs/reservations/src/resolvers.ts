@@ -96,7 +96,7 @@ export function fromView(v: ViewFacts & { version: number }): ReservationView {
 }
 
 function viewDocFacts(doc: ViewDoc): ViewFacts & { version: number } {
-  const { _id, rev: _rev, sequence: _seq, updatedAt: _u, ...rest } = doc;
+  const { _id, rev: _rev, sequence: _seq, updatedAt: _u, changes: _log, ...rest } = doc;
   return { ...rest, reservationId: _id, storeOrder: doc.storeOrder ?? { id: null, status: null }, rental: doc.rental ?? { id: null, status: null } };
 }
 
@@ -146,7 +146,7 @@ async function subscribeStatus(args: StatusArgs, ctx: ReservationsContext): Prom
   requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN', 'SERVICE');
   const sinceVersion = optionalCount('sinceVersion', args.sinceVersion);
   const sinceSequence = optionalCount('sinceSequence', args.sinceSequence);
-  const common = { feed: ctx.feed, data: ctx.views, logger: ctx.logger };
+  const common = { feed: ctx.feed, data: ctx.views, sequences: ctx.sequences, logger: ctx.logger };
   if (args.reservationId !== null && args.reservationId !== undefined) {
     if (sinceSequence !== null) throw badInput('sinceSequence', 'only without reservationId (use sinceVersion)');
     const id = validateReservationId(args.reservationId);

@@ -13,6 +13,7 @@ import { ReservationsData, ViewData, reservationModel, viewModels } from './data
 import { createDependencies, type Dependencies } from './saga/clients.js';
 import { ViewPublisher } from './view/feed.js';
 import { ViewProjector, type SnapshotPublisher } from './view/projector.js';
+import { FeedSequence } from './view/sequence.js';
 
 export interface ReservationsWorkerOverrides {
   dbName?: string;
@@ -29,6 +30,8 @@ export interface RunningReservationsWorker {
   consumer: Consumer;
   data: ReservationsData;
   views: ViewData;
+  /** The customer feed's sequence (Redis). */
+  sequences: FeedSequence;
   projector: ViewProjector;
   breakers: Dependencies['breakers'];
   /** `/healthz`, `/readyz`, `/metrics` when WORKER_HEALTH_PORT is set. */
@@ -45,13 +48,14 @@ export async function startReservationsWorker(
   const deps = createDependencies(config, logger);
   const prefix = overrides.queuePrefix ?? config.QUEUE_PREFIX;
   const publisher = new ViewPublisher(config.REDIS_URL, prefix, logger);
+  const views = new ViewData(viewModels(conn));
+  const sequences = new FeedSequence(config.REDIS_URL, prefix, (customerId) => views.maxSequence(customerId));
   try {
     const model = reservationModel(conn);
     await model.init();
     const data = new ReservationsData(model);
-    const views = new ViewData(viewModels(conn));
     await views.init();
-    const projector = new ViewProjector(views, overrides.publisher ? overrides.publisher(publisher) : publisher, logger);
+    const projector = new ViewProjector(views, sequences, overrides.publisher ? overrides.publisher(publisher) : publisher, logger);
     const consumer = await startConsumer({
       subgraph: 'reservations',
       redisUrl: config.REDIS_URL,
@@ -78,6 +82,7 @@ export async function startReservationsWorker(
       consumer,
       data,
       views,
+      sequences,
       projector,
       breakers: deps.breakers,
       health,
@@ -87,6 +92,7 @@ export async function startReservationsWorker(
           // Takes no new job and waits for the active ones.
           await consumer.close();
           await publisher.close();
+          await sequences.close();
           deps.shutdown();
           await conn.close();
           await health?.close();
@@ -98,6 +104,7 @@ export async function startReservationsWorker(
   } catch (err) {
     deps.shutdown();
     await publisher.close().catch(() => undefined);
+    await sequences.close().catch(() => undefined);
     await conn.close().catch(() => undefined);
     throw err;
   }

@@ -1,24 +1,26 @@
 /**
  * Storage of the customer view (CQRS read model), in the reservations
- * database, written only by the worker's projector:
+ * database, written only by the worker's projector.
  *
- * - `reservation_views`: one document per reservation (`_id` = reservation
- *   id): the projected facts (see `domain/customer-view.ts`), `version` (+1
- *   per visible change, 0 while not visible yet), `sequence` (the customer
- *   feed position of the last change), `rev` (+1 per write, the optimistic
- *   lock: every write is one `updateOne({_id, rev})`), `updatedAt`.
- * - `reservation_view_changes`: the change log, one document per visible
- *   change, `_id` = `<reservationId>:<version>` (a retried write cannot
- *   duplicate it), with `customerId`, `storeId`, `version`, `sequence`, `at`
- *   and the whole snapshot. Replays read it.
- * - `reservation_view_counters`: `{_id: customerId, seq}`, the per-customer
- *   feed sequence, taken with one atomic `$inc` (upsert).
+ * `reservation_views`: one document per reservation (`_id` = reservation
+ * id): the projected facts (see `domain/customer-view.ts`), `version` (+1 per
+ * visible change, 0 while not visible yet), `sequence` (the customer feed
+ * position of the last change), `rev` (+1 per write, the optimistic lock:
+ * every write is one `updateOne({_id, rev})`), `updatedAt`, and `changes`,
+ * the change log: `changes.v<version>` = the feed sequence, the time and the
+ * facts that version changed (`domain/view-changes.ts`). A change is ONE
+ * write: the view and its log entry land together. Replays rebuild each
+ * version's snapshot from the log.
  *
- * FerretDB 1.24 subset only: conditional single-document updates, `$inc`,
- * `$set`, `$in`/`$ne`/`$or`, sorts on indexed fields.
+ * Indexes: `{customerId, createdAt}` (myReservations, newest first) and
+ * `{customerId, sequence}` (the customer feed's replay). The feed's sequence
+ * counter lives in Redis (`view/sequence.ts`).
+ *
+ * FerretDB 1.24 subset only: conditional single-document updates, `$set`,
+ * `$in`/`$ne`/`$or`, sorts on indexed fields.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import { RESERVATION_STATUSES, type ReservationStatus } from '../domain/index.js';
+import { RESERVATION_STATUSES, changeKey, diffFacts, replay, type ReservationStatus, type ViewChange } from '../domain/index.js';
 import type { ViewFacts } from '../domain/customer-view.js';
 
 /** A visible change of a reservation's view, as logged and pushed. */
@@ -37,22 +39,8 @@ export interface ViewDoc extends Omit<ViewFacts, 'reservationId'> {
   sequence: number | null;
   rev: number;
   updatedAt: string;
-}
-
-export interface ChangeDoc {
-  _id: string;
-  reservationId: string;
-  customerId: string;
-  storeId: string | null;
-  version: number;
-  sequence: number;
-  at: Date;
-  snapshot: ViewSnapshot;
-}
-
-interface CounterDoc {
-  _id: string;
-  seq: number;
+  /** The change log: `v<version>` → what that version changed. */
+  changes: Record<string, ViewChange>;
 }
 
 const viewSchema = new Schema<ViewDoc>(
@@ -75,49 +63,21 @@ const viewSchema = new Schema<ViewDoc>(
     sequence: { type: Number, default: null },
     rev: { type: Number, required: true },
     updatedAt: { type: String, required: true },
+    changes: { type: Schema.Types.Mixed, default: {} },
   },
   { collection: 'reservation_views', strict: true, versionKey: false, minimize: false, timestamps: false },
 );
 viewSchema.index({ customerId: 1, createdAt: -1 });
-
-const changeSchema = new Schema<ChangeDoc>(
-  {
-    _id: { type: String, required: true },
-    reservationId: { type: String, required: true },
-    customerId: { type: String, required: true },
-    storeId: { type: String, default: null },
-    version: { type: Number, required: true },
-    sequence: { type: Number, required: true },
-    at: { type: Date, required: true },
-    snapshot: { type: Schema.Types.Mixed, required: true },
-  },
-  { collection: 'reservation_view_changes', strict: true, versionKey: false, minimize: false },
-);
-changeSchema.index({ reservationId: 1, version: 1 });
-changeSchema.index({ customerId: 1, sequence: 1 });
-
-const counterSchema = new Schema<CounterDoc>(
-  { _id: { type: String, required: true }, seq: { type: Number, required: true } },
-  { collection: 'reservation_view_counters', versionKey: false },
-);
+viewSchema.index({ customerId: 1, sequence: 1 });
 
 export interface ViewModels {
   views: Model<ViewDoc>;
-  changes: Model<ChangeDoc>;
-  counters: Model<CounterDoc>;
 }
 
 export function viewModels(conn: Connection): ViewModels {
   return {
     views: (conn.models.ReservationView as Model<ViewDoc> | undefined) ?? conn.model<ViewDoc>('ReservationView', viewSchema),
-    changes: (conn.models.ReservationViewChange as Model<ChangeDoc> | undefined) ?? conn.model<ChangeDoc>('ReservationViewChange', changeSchema),
-    counters:
-      (conn.models.ReservationViewCounter as Model<CounterDoc> | undefined) ?? conn.model<CounterDoc>('ReservationViewCounter', counterSchema),
   };
-}
-
-export function changeId(reservationId: string, version: number): string {
-  return `${reservationId}:${version}`;
 }
 
 export function factsOf(doc: ViewDoc): ViewFacts {
@@ -142,6 +102,24 @@ export function factsOf(doc: ViewDoc): ViewFacts {
 /** The snapshot of a visible view (version ≥ 1). */
 export function snapshotOf(doc: ViewDoc): ViewSnapshot {
   return { ...factsOf(doc), version: doc.version, sequence: doc.sequence ?? 0, updatedAt: doc.updatedAt };
+}
+
+/** The snapshots of versions `after + 1 … upTo` (default: the last), rebuilt from the view's log. */
+export function snapshotsOf(doc: ViewDoc, after: number, upTo = doc.version): ViewSnapshot[] {
+  return replay(doc._id, doc.changes ?? {}, after, Math.min(upTo, doc.version), (facts, version, change) => ({
+    ...facts,
+    version,
+    sequence: change.sequence,
+    updatedAt: change.updatedAt,
+  }));
+}
+
+/**
+ * The log entry of a new visible version: what it changed since the version
+ * before (`previous`, the view as stored, when it was visible; else since nothing).
+ */
+export function changeOf(previous: ViewDoc | null, next: ViewFacts, sequence: number, updatedAt: string): ViewChange {
+  return { sequence, updatedAt, diff: diffFacts(previous && previous.version > 0 ? factsOf(previous) : null, next) };
 }
 
 function isDuplicateKey(err: unknown): boolean {
@@ -172,19 +150,29 @@ export function decodeCursor(cursor: string): { createdAt: string; id: string } 
   return null;
 }
 
+/** Fields of a view written by the projector (everything but `_id`, `rev` and the log). */
+export type ViewFields = Omit<ViewDoc, '_id' | 'rev' | 'changes'>;
+
+/** The list and feed reads skip the log (it can be several versions long). */
+const WITHOUT_LOG = { changes: 0 } as const;
+
 export class ViewData {
   constructor(readonly models: ViewModels) {}
 
   async init(): Promise<void> {
-    await Promise.all([this.models.views.init(), this.models.changes.init(), this.models.counters.init()]);
+    await this.models.views.init();
   }
 
   async get(reservationId: string): Promise<ViewDoc | null> {
     return this.models.views.findById(reservationId).lean<ViewDoc>();
   }
 
-  /** Inserts the first document of a reservation's view; false when another writer was first. */
-  async insert(doc: ViewDoc): Promise<boolean> {
+  /**
+   * Inserts the first document of a reservation's view, with the log entry of
+   * its first version when it is visible; false when another writer was first.
+   */
+  async insert(reservationId: string, fields: ViewFields, change: ViewChange | null): Promise<boolean> {
+    const doc: ViewDoc = { _id: reservationId, ...fields, rev: 1, changes: change ? { [changeKey(fields.version)]: change } : {} };
     try {
       await this.models.views.collection.insertOne(doc as never);
       return true;
@@ -194,87 +182,47 @@ export class ViewData {
     }
   }
 
-  /** Replaces the view if it is still at `rev`; false when it changed meanwhile. */
-  async replace(reservationId: string, rev: number, fields: Omit<ViewDoc, '_id' | 'rev'>): Promise<boolean> {
-    const res = await this.models.views.collection.updateOne({ _id: reservationId as never, rev }, { $set: { ...fields, rev: rev + 1 } });
+  /**
+   * Replaces the view's fields if it is still at `rev`, adding the log entry
+   * of its new version in the same update; false when it changed meanwhile.
+   */
+  async replace(reservationId: string, rev: number, fields: ViewFields, change: ViewChange | null): Promise<boolean> {
+    const set: Record<string, unknown> = { ...fields, rev: rev + 1 };
+    if (change) set[`changes.${changeKey(fields.version)}`] = change;
+    const res = await this.models.views.collection.updateOne({ _id: reservationId as never, rev }, { $set: set });
     return res.matchedCount > 0;
   }
 
-  /** The next number of the customer's feed (one atomic `$inc`, upserting the counter). */
-  async nextSequence(customerId: string): Promise<number> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const doc = await this.models.counters.findOneAndUpdate({ _id: customerId }, { $inc: { seq: 1 } }, { upsert: true, new: true }).lean<CounterDoc>();
-        return doc!.seq;
-      } catch (err) {
-        // Two first upserts at once: one wins the insert, the other retries as an update.
-        if (!isDuplicateKey(err) || attempt >= 3) throw err;
-      }
-    }
-  }
-
-  /** The customer's last feed sequence (0 when none). */
-  async currentSequence(customerId: string): Promise<number> {
-    const doc = await this.models.counters.findById(customerId).lean<CounterDoc>();
-    return doc?.seq ?? 0;
-  }
-
-  /**
-   * Writes the change record of a snapshot unless it exists; resolves whether
-   * it wrote it. `checkFirst`: read before inserting (the repair path, where
-   * the record nearly always exists already).
-   */
-  async logChange(snapshot: ViewSnapshot, checkFirst = false): Promise<boolean> {
-    const _id = changeId(snapshot.reservationId, snapshot.version);
-    if (checkFirst && (await this.models.changes.exists({ _id }))) return false;
-    try {
-      await this.models.changes.collection.insertOne({
-        _id: _id as never,
-        reservationId: snapshot.reservationId,
-        customerId: snapshot.customerId!,
-        storeId: snapshot.storeId,
-        version: snapshot.version,
-        sequence: snapshot.sequence,
-        at: new Date(snapshot.updatedAt),
-        snapshot,
-      });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+  /** The highest feed sequence a customer's views carry (0 when none): the floor of the Redis counter. */
+  async maxSequence(customerId: string): Promise<number> {
+    const docs = await this.models.views
+      .find({ customerId, sequence: { $gt: 0 } }, { sequence: 1 })
+      .sort({ sequence: -1 })
+      .limit(1)
+      .lean<Array<Pick<ViewDoc, 'sequence'>>>();
+    return docs[0]?.sequence ?? 0;
   }
 
   /**
    * Changes of a reservation with `after < version ≤ upTo` (default: the
-   * view's current version), in version order. Read by `_id` (the
-   * deterministic `<reservationId>:<version>`): FerretDB finds efficiently only
-   * by `_id`, and a reservation has a handful of versions. A version whose
-   * record is not written yet (the projector logs just before it publishes)
-   * is simply absent: its live message is still to come.
+   * view's current version), in version order: one read by `_id`.
    */
   async changesOf(reservationId: string, after: number, upTo?: number): Promise<ViewSnapshot[]> {
-    const last = upTo ?? (await this.get(reservationId))?.version ?? 0;
-    const versions: number[] = [];
-    for (let v = after + 1; v <= last; v += 1) versions.push(v);
-    const found: ViewSnapshot[] = [];
-    for (let i = 0; i < versions.length; i += 20) {
-      const docs = await Promise.all(
-        versions.slice(i, i + 20).map((v) => this.models.changes.findById(changeId(reservationId, v)).lean<ChangeDoc>()),
-      );
-      for (const d of docs) if (d) found.push(d.snapshot);
-    }
-    return found;
+    const doc = await this.get(reservationId);
+    return doc ? snapshotsOf(doc, after, upTo) : [];
   }
 
-  /** Changes of a customer's reservations after feed position `after`, in feed order. */
+  /**
+   * Changes of a customer's reservations after feed position `after`, in
+   * feed order (at most `limit`): the views whose last change is after it
+   * (by index on `{customerId, sequence}`), and of those the versions after it.
+   */
   async changesOfCustomer(customerId: string, after: number, limit = 1000): Promise<ViewSnapshot[]> {
-    const docs = await this.models.changes
-      .find({ customerId, sequence: { $gt: after } })
-      .sort({ sequence: 1 })
-      .limit(limit)
-      .lean<ChangeDoc[]>();
-    return docs.map((d) => d.snapshot);
+    const docs = await this.models.views.find({ customerId, sequence: { $gt: after } }).lean<ViewDoc[]>();
+    return docs
+      .flatMap((doc) => snapshotsOf(doc, 0).filter((s) => s.sequence > after))
+      .sort((a, b) => a.sequence - b.sequence)
+      .slice(0, limit);
   }
 
   /**
@@ -291,7 +239,7 @@ export class ViewData {
       ? { ...filter, $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, _id: { $lt: cursor.id } }] }
       : filter;
     const [docs, totalCount] = await Promise.all([
-      this.models.views.find(page).sort({ createdAt: -1, _id: -1 }).limit(first + 1).lean<ViewDoc[]>(),
+      this.models.views.find(page, WITHOUT_LOG).sort({ createdAt: -1, _id: -1 }).limit(first + 1).lean<ViewDoc[]>(),
       this.models.views.countDocuments(filter),
     ]);
     return { views: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };

@@ -4,3 +4,4 @@ export * from './pricing.js';
 export * from './input.js';
 export * from './access.js';
 export * from './customer-view.js';
+export * from './view-changes.js';

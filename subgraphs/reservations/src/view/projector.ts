@@ -4,33 +4,40 @@
  *
  * Per event (the worker handles several at once, so two events of one
  * reservation may race):
- * 1. read the view (its `rev`);
- * 2. make sure the change record of its current version is logged (a crash
- *    between a view write and its log write is repaired here, before any
- *    later version can exist: the log has no holes);
- * 3. `project()` (pure); no change → republish the current version (harmless:
- *    subscribers drop versions they have; it re-sends a change whose publish
- *    failed before the retry) and stop;
- * 4. a visible change takes the next per-customer feed sequence (atomic
- *    `$inc`) and version + 1;
- * 5. write the view conditionally on `rev` (another writer won → start over);
- * 6. log the change (`<reservationId>:<version>`, insert-once), then publish it.
+ * 1. read the view (its `rev`), except for an event that normally comes
+ *    first (the reservation's own outcome: confirmed, rejected, payment
+ *    failed): it tries to insert the view at once and reads only if one
+ *    exists already;
+ * 2. `project()` (pure); no change → republish the current version
+ *    (harmless: subscribers drop versions they have; it re-sends a change
+ *    whose publish failed before a retry) and stop;
+ * 3. a visible change takes the next customer feed sequence (Redis) and
+ *    version + 1, and its log entry (what changed, `domain/view-changes.ts`);
+ * 4. write the view and its log entry in ONE write, conditional on `rev`
+ *    (insert for the first document; another writer won → start over);
+ * 5. publish the snapshot on Redis.
  *
- * A failure anywhere throws and BullMQ retries the whole event; steps 2 and 3
- * make the retry finish what was left undone.
+ * So a change costs one database write, and the first one no read. A
+ * failure anywhere throws and BullMQ retries the whole event; step 2 makes
+ * the retry publish what a crash left unpublished.
  */
-import type { DomainEvent, EventHandlers } from '@rental/events';
+import type { DomainEvent, EventHandlers, EventType } from '@rental/events';
 import type { Logger } from '@rental/observability';
-import { isComplete, project } from '../domain/customer-view.js';
-import { factsOf, snapshotOf, type ViewData, type ViewDoc, type ViewSnapshot } from '../data/view-data.js';
+import { isComplete, project, type ViewFacts } from '../domain/customer-view.js';
+import { changeOf, factsOf, snapshotOf, type ViewData, type ViewDoc, type ViewFields, type ViewSnapshot } from '../data/view-data.js';
+import type { FeedSequence } from './sequence.js';
 
 export interface SnapshotPublisher {
   publish(snapshot: ViewSnapshot): Promise<void>;
 }
 
+/** Events that normally find no view yet: the projector inserts before it reads. */
+const FIRST_EVENTS: ReadonlySet<EventType> = new Set(['ReservationConfirmed', 'ReservationRejected', 'ReservationPaymentFailed']);
+
 export class ViewProjector {
   constructor(
     private readonly data: ViewData,
+    private readonly sequences: FeedSequence,
     private readonly publisher: SnapshotPublisher,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
@@ -39,45 +46,47 @@ export class ViewProjector {
   /** Applies one event; resolves to the new snapshot when it made a visible change, else null. */
   async apply(event: DomainEvent, log: Logger = this.logger): Promise<ViewSnapshot | null> {
     const id = event.correlationId;
+    // `undefined`: not read yet (insert first); `null`: read, there is none.
+    let doc: ViewDoc | null | undefined = FIRST_EVENTS.has(event.type) ? undefined : await this.data.get(id);
     for (let attempt = 0; attempt < 20; attempt += 1) {
-      const doc = await this.data.get(id);
-      const repaired = doc !== null && doc.version > 0 && (await this.repair(doc));
       const next = project(doc ? factsOf(doc) : null, event);
       if (!next) {
-        if (doc && doc.version > 0 && !repaired) await this.publisher.publish(snapshotOf(doc));
+        if (doc && doc.version > 0) await this.publisher.publish(snapshotOf(doc));
         log.debug({ reservationId: id }, 'customer view: event changes nothing');
         return null;
       }
-      const visible = isComplete(next);
-      const version = visible ? (doc?.version ?? 0) + 1 : (doc?.version ?? 0);
-      const sequence = visible ? await this.data.nextSequence(next.customerId!) : (doc?.sequence ?? null);
-      const { reservationId: _id, ...facts } = next;
-      const fields: Omit<ViewDoc, '_id' | 'rev'> = { ...facts, version, sequence, updatedAt: this.now().toISOString() };
-      const written = doc ? await this.data.replace(id, doc.rev, fields) : await this.data.insert({ _id: id, ...fields, rev: 1 });
-      if (!written) continue;
-      if (!visible) {
+      const written = await this.write(id, doc ?? null, next);
+      if (!written) {
+        doc = await this.data.get(id);
+        continue;
+      }
+      if (written === 'kept') {
         log.info({ reservationId: id }, 'customer view: facts kept until the reservation itself is known');
         return null;
       }
-      const snapshot: ViewSnapshot = { ...next, version, sequence: sequence!, updatedAt: fields.updatedAt };
-      // Logged BEFORE published: a subscriber that starts listening after this publish
-      // finds the change in the log when it replays (publishing first would let a
-      // change slip between a replay and the subscriber's listen).
-      await this.data.logChange(snapshot);
-      await this.publisher.publish(snapshot);
-      log.info({ reservationId: id, version, sequence, status: next.status }, 'customer view changed');
-      return snapshot;
+      await this.publisher.publish(written);
+      log.info({ reservationId: id, version: written.version, sequence: written.sequence, status: next.status }, 'customer view changed');
+      return written;
     }
     throw new Error(`customer view of ${id} kept changing; retrying the event later`);
   }
 
-  /** Logs (and publishes) the current version if its change record is missing; resolves whether it did. */
-  private async repair(doc: ViewDoc): Promise<boolean> {
-    const snapshot = snapshotOf(doc);
-    if (!(await this.data.logChange(snapshot, true))) return false;
-    this.logger.warn({ reservationId: doc._id, version: doc.version }, 'customer view: change record was missing; logged it');
-    await this.publisher.publish(snapshot);
-    return true;
+  /**
+   * Writes `next` over `doc` (insert when there is none): resolves to the new
+   * snapshot, 'kept' for a change not visible yet, or false when another
+   * writer was first.
+   */
+  private async write(id: string, doc: ViewDoc | null, next: ViewFacts): Promise<ViewSnapshot | 'kept' | false> {
+    const visible = isComplete(next);
+    const version = visible ? (doc?.version ?? 0) + 1 : (doc?.version ?? 0);
+    const sequence = visible ? await this.sequences.next(next.customerId!) : (doc?.sequence ?? null);
+    const updatedAt = this.now().toISOString();
+    const { reservationId: _id, ...facts } = next;
+    const fields: ViewFields = { ...facts, version, sequence, updatedAt };
+    const change = visible ? changeOf(doc, next, sequence!, updatedAt) : null;
+    const ok = doc ? await this.data.replace(id, doc.rev, fields, change) : await this.data.insert(id, fields, change);
+    if (!ok) return false;
+    return visible ? { ...next, version, sequence: sequence!, updatedAt } : 'kept';
   }
 
   /** The worker's handlers: every event routed to reservations goes through the projector. */

@@ -24,10 +24,13 @@
 import type { Logger } from '@rental/observability';
 import type { ViewData, ViewSnapshot } from '../data/view-data.js';
 import type { ViewFeed } from './feed.js';
+import type { FeedSequence } from './sequence.js';
 
 export interface StreamOptions {
   feed: ViewFeed;
   data: ViewData;
+  /** The customer feed's position now (where an all-reservations stream without `sinceSequence` starts). */
+  sequences: Pick<FeedSequence, 'current'>;
   channel: string;
   logger: Logger;
   /** May the caller see this change? (checked per change) */
@@ -75,7 +78,7 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
       const from = scope.sinceVersion ?? (await data.get(scope.reservationId))?.version ?? 0;
       this.sent.set(scope.reservationId, from);
     } else {
-      this.lastSequence = scope.sinceSequence ?? (await data.currentSequence(scope.customerId));
+      this.lastSequence = scope.sinceSequence ?? (await this.opts.sequences.current(scope.customerId));
     }
     this.enqueue(async () => {
       await this.catchUp();
