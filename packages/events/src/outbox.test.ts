@@ -124,6 +124,27 @@ describe('OutboxRelay', () => {
     }
   });
 
+  it('publishWritten publishes the events the caller wrote and removes them all in one update, reading nothing', async () => {
+    const id = randomUUID();
+    await Reservation.create({ _id: id, status: 'CONFIRMED' });
+    const events = [cancelled(id), cancelled(id)];
+    await Reservation.updateOne({ _id: id }, withOutbox({ $set: { status: 'CANCELLED' } }, events));
+    const commands: string[] = [];
+    const monitored = await mongoose.createConnection(mongoUri, { dbName, monitorCommands: true }).asPromise();
+    monitored.getClient().on('commandStarted', (e) => commands.push(e.commandName));
+    const Monitored = monitored.model<ReservationDoc>('Reservation', Reservation.schema);
+    try {
+      await Monitored.init();
+      commands.length = 0;
+      expect(await newRelay({ models: [Monitored] }).publishWritten(Monitored, id, events)).toBe(2);
+      expect(commands).toEqual(['update']);
+    } finally {
+      await monitored.close();
+    }
+    for (const e of events) expect((await jobsOf(e.eventId)).filter(Boolean)).toHaveLength(3); // stores, rentals, reservations
+    expect(await Reservation.findById(id).lean()).toMatchObject({ outboxCount: 0, outbox: {} });
+  });
+
   it('flushing twice publishes once; concurrent flushes of one document publish once', async () => {
     const id = randomUUID();
     await Reservation.create({ _id: id, status: 'CONFIRMED' });

@@ -7,21 +7,25 @@
  * same update: `outbox.<eventId> = envelope`, `outboxCount += n`. Either both
  * land or neither does; no event can be lost between the write and the publish.
  *
- * Relay protocol ({@link OutboxRelay}), per pending event:
- *   1. publish it to the bus (BullMQ job id = eventId);
- *   2. remove it with ONE conditional update
- *      `{ _id, 'outbox.<eventId>': { $exists: true } }` →
- *      `$unset 'outbox.<eventId>'`, `$inc outboxCount -1`.
- * Publish comes before removal. A crash between 1 and 2 leaves the event in
- * the outbox; it is published again on the next flush and dropped by BullMQ
- * as a duplicate job id (or, past the dedupe window, ignored by the
+ * Relay protocol ({@link OutboxRelay}), per document:
+ *   1. publish its pending events to the bus, oldest first (BullMQ job id =
+ *      eventId);
+ *   2. remove the published ones with ONE conditional update
+ *      `{ _id, 'outbox.<id>': { $exists: true }, … }` → `$unset` them,
+ *      `$inc outboxCount -n` (or, if one of them is gone already, one such
+ *      update per event).
+ * Publish comes before removal. A crash between 1 and 2 leaves the events in
+ * the outbox; they are published again on the next flush and dropped by
+ * BullMQ as duplicate job ids (or, past the dedupe window, ignored by the
  * idempotent consumer). Delivery is at least once, never zero times.
- * The condition on step 2 makes two relays (two replicas, or a request-path
+ * The conditions of step 2 make two relays (two replicas, or a request-path
  * flush racing the sweep) decrement the counter once between them.
  *
- * When the relay runs: right after each write (`flushSoon(doc._id)`, for low
- * latency), at start-up (recovering what a crashed process left) and every
- * `sweepMs` (catching what a failed publish left).
+ * When the relay runs: right after each write (`publishWritten` with the
+ * events the caller wrote: no read; or `flush`/`flushSoon(doc._id)`: one
+ * read), at start-up (recovering what a crashed process left) and every
+ * `sweepMs` (catching what a failed publish left). The sweep reads only
+ * documents with `outboxCount > 0`, by index.
  *
  * Only keyed `$set`/`$unset`/`$inc`/`$exists` are used: all in the FerretDB subset.
  */
@@ -148,17 +152,32 @@ export class OutboxRelay {
     if (docId === undefined) return this.sweep();
     let published = 0;
     for (const m of model ? [model] : this.models) {
-      let doc: ({ _id: unknown } & OutboxState) | null;
-      try {
-        doc = await m.findOne({ _id: docId }).select({ outbox: 1, outboxCount: 1 }).lean<{ _id: unknown } & OutboxState>();
-      } catch (err) {
-        // An id of another model's type (e.g. a UUID against ObjectId ids) just is not here.
-        if (err instanceof mongoose.Error.CastError) continue;
-        throw err;
-      }
-      if (doc) published += await this.flushDocument(m, doc._id);
+      published += await this.serially(m, docId, async () => {
+        let doc: ({ _id: unknown } & OutboxState) | null;
+        try {
+          doc = await m.findOne({ _id: docId }).select({ outbox: 1 }).lean<{ _id: unknown } & OutboxState>();
+        } catch (err) {
+          // An id of another model's type (e.g. a UUID against ObjectId ids) just is not here.
+          if (err instanceof mongoose.Error.CastError) return 0;
+          throw err;
+        }
+        return doc ? this.publishEntries(m, doc._id, doc.outbox ?? {}) : 0;
+      });
     }
     return published;
+  }
+
+  /**
+   * Publishes events the caller has just written to the outbox of document
+   * `docId` (so nothing is read: the caller knows them), then removes them
+   * with one update. What a request path calls right after its write; like
+   * {@link flush} it rejects when the publish fails, leaving the events to
+   * the sweep.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  publishWritten(model: Model<any>, docId: unknown, events: readonly DomainEvent[]): Promise<number> {
+    const entries = Object.fromEntries(events.map((e) => [e.eventId, e]));
+    return this.serially(model, docId, () => this.publishEntries(model, docId, entries));
   }
 
   /**
@@ -213,7 +232,8 @@ export class OutboxRelay {
         if (after !== undefined) filter._id = { $gt: after };
         const batch = await model.find(filter).sort({ _id: 1 }).limit(this.batchSize).select({ _id: 1 }).lean<{ _id: unknown }[]>();
         if (batch.length === 0) break;
-        const results = await Promise.allSettled(batch.map((doc) => this.flushDocument(model, doc._id)));
+        // Each document's outbox is read again under its flush lock: a flush in progress may have emptied it.
+        const results = await Promise.allSettled(batch.map((doc) => this.flush(doc._id, model)));
         results.forEach((r, i) => {
           if (r.status === 'fulfilled') published += r.value;
           else this.log.warn({ err: r.reason, docId: String(batch[i]!._id) }, 'outbox: could not flush a document; retrying next sweep');
@@ -226,14 +246,14 @@ export class OutboxRelay {
     return published;
   }
 
-  /** Serialises flushes of one document, then runs {@link publishPending}. */
+  /** Runs `work` after the flushes of the same document that are in progress (one at a time per document). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private flushDocument(model: Model<any>, docId: unknown): Promise<number> {
+  private serially(model: Model<any>, docId: unknown, work: () => Promise<number>): Promise<number> {
     const key = `${model.collection.name}/${String(docId)}`;
     const previous = this.inFlight.get(key) ?? Promise.resolve(0);
     const run = previous
       .catch(() => 0)
-      .then(() => this.publishPending(model, docId))
+      .then(work)
       .finally(() => {
         if (this.inFlight.get(key) === run) this.inFlight.delete(key);
       });
@@ -242,15 +262,14 @@ export class OutboxRelay {
   }
 
   /**
-   * Reads the document's outbox afresh and publishes its events oldest first,
-   * removing each after its publish. Stops at the first failed publish.
+   * Publishes outbox entries (as read, or as just written) oldest first, then
+   * removes the published ones. Stops at the first failed publish (rejects);
+   * the ones published before it are removed first.
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private async publishPending(model: Model<any>, docId: unknown): Promise<number> {
-    const doc = await model.findOne({ _id: docId }).select({ outbox: 1 }).lean<OutboxState>();
-    const entries = Object.entries(doc?.outbox ?? {});
+  private async publishEntries(model: Model<any>, docId: unknown, outbox: Record<string, unknown>): Promise<number> {
     const events: { key: string; event: DomainEvent }[] = [];
-    for (const [key, raw] of entries) {
+    for (const [key, raw] of Object.entries(outbox)) {
       try {
         events.push({ key, event: parseEvent(raw) });
       } catch (err) {
@@ -260,15 +279,32 @@ export class OutboxRelay {
       }
     }
     events.sort((a, b) => Date.parse(a.event.occurredAt) - Date.parse(b.event.occurredAt));
-    let published = 0;
-    for (const { key, event } of events) {
-      await this.bus.publish(event);
-      published += 1;
-      await model.updateOne(
-        { _id: docId, [`outbox.${key}`]: { $exists: true } },
-        { $unset: { [`outbox.${key}`]: '' }, $inc: { outboxCount: -1 } },
-      );
+    const published: string[] = [];
+    try {
+      for (const { key, event } of events) {
+        await this.bus.publish(event);
+        published.push(key);
+      }
+    } finally {
+      await this.remove(model, docId, published);
     }
-    return published;
+    return published.length;
+  }
+
+  /**
+   * Removes published entries: one update for all of them when every one is
+   * still there (the usual case), else one per entry, so two relays that
+   * published the same events decrement `outboxCount` once between them.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private async remove(model: Model<any>, docId: unknown, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const exists = Object.fromEntries(keys.map((k) => [`outbox.${k}`, { $exists: true }]));
+    const unset = Object.fromEntries(keys.map((k) => [`outbox.${k}`, '']));
+    const all = await model.updateOne({ _id: docId, ...exists }, { $unset: unset, $inc: { outboxCount: -keys.length } });
+    if (all.matchedCount > 0 || keys.length === 1) return;
+    for (const k of keys) {
+      await model.updateOne({ _id: docId, [`outbox.${k}`]: { $exists: true } }, { $unset: { [`outbox.${k}`]: '' }, $inc: { outboxCount: -1 } });
+    }
   }
 }

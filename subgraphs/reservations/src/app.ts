@@ -80,12 +80,12 @@ export async function startReservations(config: ReservationsConfig, overrides: R
     const relay = new OutboxRelay({ models: [model], bus, logger, sweepMs: config.OUTBOX_SWEEP_MS });
     deps = createDependencies(config, logger);
 
-    const publish: Publish = async (id) => {
+    const publish: Publish = async (id, events) => {
       if (overrides.skipImmediatePublish) return;
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          relay.flush(id, model),
+          relay.publishWritten(model, id, events),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error(`publish took over ${PUBLISH_WAIT_MS} ms`)), PUBLISH_WAIT_MS);
           }),

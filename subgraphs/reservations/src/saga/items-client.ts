@@ -2,7 +2,15 @@
  * The items subgraph as the saga uses it: read an item, take stock for a
  * reservation, give it back (docs/ARCHITECTURE.md, "Internal API").
  * holdStock and releaseStock are idempotent per reservation id on the items side.
+ *
+ * What the saga reads of an item before the PENDING insert (its name and
+ * store: facts an item keeps for life, as the API has no way to change them)
+ * is cached per process ({@link ItemFacts}), so a rush on one item asks items
+ * for it once, not once per reservation. Stock and price are never taken
+ * from the cache: `holdStock` answers them, from the database, in the same
+ * update that takes the stock.
  */
+import { LRUCache } from 'lru-cache';
 import type { CallContext, DependencyClient } from './dependency.js';
 
 export interface ItemInfo {
@@ -35,13 +43,32 @@ const RELEASE = `mutation ReservationsReleaseStock($reservationId: ID!, $itemId:
   }
 }`;
 
+/** What a reservation takes from its item before it asks for stock: facts that never change. */
+export type ItemFacts = Pick<ItemInfo, 'id' | 'name' | 'storeId'>;
+
+/** How many items' facts a process keeps, and for how long (a bound, not a freshness rule: they do not change). */
+const ITEM_FACTS_MAX = 10_000;
+const ITEM_FACTS_TTL_MS = 10 * 60_000;
+
 export class ItemsClient {
+  private readonly facts = new LRUCache<string, ItemFacts>({ max: ITEM_FACTS_MAX, ttl: ITEM_FACTS_TTL_MS });
+
   constructor(readonly dependency: DependencyClient) {}
 
   /** The item, or null when there is none with that id. */
   async getItem(id: string, ctx?: CallContext): Promise<ItemInfo | null> {
     const data = await this.dependency.request<{ item: ItemInfo | null }>('ReservationsGetItem', GET_ITEM, { id }, ctx);
+    if (data.item) this.facts.set(id, { id: data.item.id, name: data.item.name, storeId: data.item.storeId });
     return data.item;
+  }
+
+  /**
+   * The item's name and store: from this process's cache, else read from
+   * items (and cached). Null when there is no such item (never cached: it may
+   * be registered later).
+   */
+  async getItemFacts(id: string, ctx?: CallContext): Promise<ItemFacts | null> {
+    return this.facts.get(id) ?? (await this.getItem(id, ctx));
   }
 
   /** Takes `quantity` units for the reservation (once); INSUFFICIENT_STOCK / NOT_FOUND as DomainError. */

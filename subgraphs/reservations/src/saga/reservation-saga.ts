@@ -24,25 +24,29 @@
 import { randomUUID } from 'node:crypto';
 import type { Identity } from '@rental/auth';
 import { DomainError, notFound } from '@rental/errors';
-import { createEvent } from '@rental/events';
+import { createEvent, type DomainEvent } from '@rental/events';
 import type { Logger } from '@rental/observability';
 import {
   assertCanCancel,
   assertCanCreate,
   totalPrice,
   transition,
+  type Transition,
   validateCreateReservation,
   validateReason,
   validateReservationId,
   type CreateReservationInput,
 } from '../domain/index.js';
-import { SAGA_OWNS, type ReservationDoc, type ReservationsData } from '../data/index.js';
+import { SAGA_OWNS, type MoveOptions, type ReservationDoc, type ReservationsData } from '../data/index.js';
 import { DependencyFailure, type CallContext } from './dependency.js';
 import type { ItemsClient, StockHold } from './items-client.js';
 import type { Payment, RentalsClient } from './rentals-client.js';
 
-/** Publishes a document's outbox now; never throws (the relay's sweep retries). */
-export type Publish = (reservationId: string) => Promise<void>;
+/**
+ * Publishes the events just written to a reservation's outbox (the caller
+ * knows them, so nothing is read); never throws (the relay's sweep retries).
+ */
+export type Publish = (reservationId: string, events: readonly DomainEvent[]) => Promise<void>;
 
 export interface SagaDeps {
   data: ReservationsData;
@@ -87,7 +91,7 @@ export class ReservationSaga {
 
     let item;
     try {
-      item = await items.getItem(input.itemId, call);
+      item = await items.getItemFacts(input.itemId, call);
     } catch (err) {
       throw this.toPublic(err);
     }
@@ -172,7 +176,7 @@ export class ReservationSaga {
       const effects = { hold: true, charge: payment.status === 'REFUNDED' };
       if (!(await this.compensate(doc, effects, call, log))) throw this.unavailable('items');
       const reason = payment.status === 'DECLINED' ? 'payment declined' : `payment ${payment.status.toLowerCase()}`;
-      const failed = await data.move(id, [transition('PENDING', 'PAYMENT_FAILED', reason)], {
+      const failed = await this.move(id, [transition('PENDING', 'PAYMENT_FAILED', reason)], {
         set: priced,
         filter: SAGA_OWNS,
         events: [
@@ -184,7 +188,6 @@ export class ReservationSaga {
         ],
       });
       if (!failed) throw this.unavailable('reservations');
-      await this.deps.publish(id);
       log.info({ paymentStatus: payment.status }, 'reservation payment failed; stock given back');
       throw new DomainError('PAYMENT_DECLINED', `the payment was ${payment.status === 'DECLINED' ? 'declined' : 'not completed'}`, {
         reservationId: id,
@@ -193,7 +196,7 @@ export class ReservationSaga {
     }
 
     // 4. Confirm.
-    const confirmed = await data.move(id, [transition('PENDING', 'CONFIRMED')], {
+    const confirmed = await this.move(id, [transition('PENDING', 'CONFIRMED')], {
       set: priced,
       filter: SAGA_OWNS,
       events: [
@@ -222,7 +225,6 @@ export class ReservationSaga {
       await this.compensate(doc, { hold: true, charge: true }, call, log);
       throw this.unavailable('reservations');
     }
-    await this.deps.publish(id);
     log.info({ totalPrice: amount }, 'reservation confirmed');
     return confirmed;
   }
@@ -249,7 +251,7 @@ export class ReservationSaga {
     const why = reason ?? `cancelled by ${identity.role === 'CUSTOMER' ? 'the customer' : identity.role.toLowerCase()}`;
     // The status may move under us (CONFIRMED → READY_FOR_PICKUP by the worker): retry from the new one.
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const cancelled = await data.move(id, [transition(doc.status, 'CANCELLED', why)], {
+      const cancelled = await this.move(id, [transition(doc.status, 'CANCELLED', why)], {
         events: [
           createEvent(
             'ReservationCancelled',
@@ -259,7 +261,6 @@ export class ReservationSaga {
         ],
       });
       if (cancelled) {
-        await this.deps.publish(id);
         try {
           await items.releaseStock(id, doc.itemId, call);
         } catch (err) {
@@ -285,7 +286,7 @@ export class ReservationSaga {
     const log = this.deps.logger.child({ reservationId: doc._id });
     if (!(await this.deps.data.claimStale(doc._id, createdBefore, this.now()))) return true;
     if (!(await this.compensate(doc, { hold: true, charge: true }, {}, log))) return false;
-    const rejected = await this.deps.data.move(doc._id, [transition('PENDING', 'REJECTED', STALE_SAGA_REASON)], {
+    const rejected = await this.move(doc._id, [transition('PENDING', 'REJECTED', STALE_SAGA_REASON)], {
       events: [
         createEvent('ReservationRejected', {
           ...detailsOf(doc),
@@ -296,16 +297,23 @@ export class ReservationSaga {
         }),
       ],
     });
-    if (rejected) {
-      await this.deps.publish(doc._id);
-      log.warn('stale PENDING reservation settled: compensated and REJECTED');
-    }
+    if (rejected) log.warn('stale PENDING reservation settled: compensated and REJECTED');
     return true;
+  }
+
+  /**
+   * One conditional move (see `ReservationsData.move`) with its events in the
+   * outbox, then their publication; a move that matched nothing publishes nothing.
+   */
+  private async move(id: string, steps: readonly Transition[], options: MoveOptions & { events: readonly DomainEvent[] }): Promise<ReservationDoc | null> {
+    const moved = await this.deps.data.move(id, steps, options);
+    if (moved) await this.deps.publish(id, options.events);
+    return moved;
   }
 
   /** PENDING → REJECTED with ReservationRejected, by the request path. */
   private async reject(doc: ReservationDoc, reason: string, ctx: RequestContext, set: Record<string, unknown> = {}): Promise<void> {
-    const rejected = await this.deps.data.move(doc._id, [transition('PENDING', 'REJECTED', reason)], {
+    await this.move(doc._id, [transition('PENDING', 'REJECTED', reason)], {
       set,
       filter: SAGA_OWNS,
       events: [
@@ -316,7 +324,6 @@ export class ReservationSaga {
         ),
       ],
     });
-    if (rejected) await this.deps.publish(doc._id);
   }
 
   /**
