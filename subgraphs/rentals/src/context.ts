@@ -5,13 +5,13 @@
  */
 import DataLoader from 'dataloader';
 import type { BaseContext } from '@rental/subgraph-server';
-import type { RentalDoc, RentalsData } from './data/index.js';
+import type { RentalsData, StoredRental } from './data/index.js';
 import type { RentalsService } from './service.js';
 
 export interface RentalsContext extends BaseContext {
   rentals: RentalsService;
-  rentalById: DataLoader<string, RentalDoc | null>;
-  rentalByReservation: DataLoader<string, RentalDoc | null>;
+  rentalById: DataLoader<string, StoredRental | null>;
+  rentalByReservation: DataLoader<string, StoredRental | null>;
 }
 
 export function createContext(base: BaseContext, data: RentalsData, rentals: RentalsService): RentalsContext {

@@ -146,6 +146,41 @@ describe('refund after hand-over', () => {
       const rental = await rentalOf(reservationId);
       expect(rental?.status).toBe(startWon ? 'ACTIVE' : 'CANCELLED');
       expect(rental?.payment.status).toBe(startWon ? 'PAID' : 'REFUNDED');
+      expect(t.provider.heldFor(reservationId)).toBe(startWon ? 6000 : 0);
+    }
+  });
+
+  it('three hand-overs and three refunds racing: one side wins, once, and the money follows it', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { reservationId } = await paidRental();
+      await prepareOrder(reservationId);
+      const [s1, r1, s2, r2, s3, r3] = await Promise.all([
+        t.gql(START, { r: reservationId }, staff),
+        t.gql(REFUND, { r: reservationId }, as.service),
+        t.gql(START, { r: reservationId }, staff),
+        t.gql(REFUND, { r: reservationId }, as.service),
+        t.gql(START, { r: reservationId }, staff),
+        t.gql(REFUND, { r: reservationId }, as.service),
+      ]);
+      const starts = [s1, s2, s3];
+      const refunds = [r1, r2, r3];
+      const startsWon = starts.filter((x) => !x.errors).length;
+      const refundsOk = refunds.filter((x) => !x.errors).length;
+      const rental = await rentalOf(reservationId);
+      if (startsWon > 0) {
+        expect(startsWon).toBe(1);
+        expect(refunds.map((x) => x.errors?.[0]?.message)).toEqual(Array(3).fill('rental already handed over'));
+        expect(rental).toMatchObject({ status: 'ACTIVE', payment: { status: 'PAID' } });
+        expect(t.provider.heldFor(reservationId)).toBe(6000);
+      } else {
+        expect(refundsOk).toBe(3);
+        for (const x of starts) expect(x.errors?.[0]).toMatchObject({ message: 'rental is cancelled', extensions: { code: 'INVALID_STATE' } });
+        expect(rental).toMatchObject({ status: 'CANCELLED', payment: { status: 'REFUNDED' } });
+        expect(t.provider.heldFor(reservationId)).toBe(0);
+        expect(t.provider.givenBackFor(reservationId)).toBe(6000);
+      }
+      const started = (await jobsIn('reservations')).filter((e) => e.type === 'RentalStarted' && e.correlationId === reservationId);
+      expect(started.length).toBeLessThanOrEqual(1);
     }
   });
 });

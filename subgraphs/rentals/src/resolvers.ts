@@ -8,17 +8,18 @@
  * - Reading a rental (`Query.rental`, `Reservation.rental`, the `Rental`
  *   entity): its customer, STAFF of its store, ADMIN, SERVICE; anyone else
  *   gets `null` rather than an error, so the field neither fails a whole
- *   federated reservation query nor reveals that a rental exists. A rental
- *   whose payment is still being processed is not shown either.
+ *   federated reservation query nor reveals that a rental exists. A void
+ *   marker (a refund that came before any charge) is no rental and is not
+ *   shown either.
  */
 import { requireRole, requireStoreAccess, type Identity } from '@rental/auth';
 import { canViewRental } from './domain/index.js';
-import type { RentalDoc } from './data/index.js';
+import { isVoidMarker, type RentalDoc, type StoredRental } from './data/index.js';
 import type { RentalsContext } from './context.js';
 import type { ChargeInput } from './service.js';
 
-function visible(identity: Identity, doc: RentalDoc | null): RentalDoc | null {
-  if (!doc || doc.status === 'PENDING_PAYMENT') return null;
+function visible(identity: Identity, doc: StoredRental | null): RentalDoc | null {
+  if (!doc || isVoidMarker(doc)) return null;
   return canViewRental(identity, doc) ? doc : null;
 }
 

@@ -1,53 +1,54 @@
 /**
  * The rental document: one per reservation, holding the rental and its
- * payment together. Collection `rentals` in the rentals subgraph's database.
+ * payment together. Collection `rentals` in the rentals subgraph's database;
+ * `_id` = `rentalIdFor(reservationId)`, so the reservation id alone finds it
+ * and a second document for one reservation is refused on `_id`.
  *
  * Why one document for both: every rule that couples them is then ONE
- * conditional single-document update, atomic on MongoDB and on our patched
- * FerretDB (no multi-document transactions are needed, nor any lock):
- * - the charge happens once per reservation: the document is inserted first
- *   with `payment.status: PROCESSING` (unique index on `reservationId`), and
- *   only the inserter calls the provider;
+ * single-document write, atomic on MongoDB and on our patched FerretDB (no
+ * multi-document transactions are needed, nor any lock):
+ * - a charge is recorded once per reservation: the document is inserted with
+ *   the provider's final answer, and every later insert fails on `_id`;
+ * - a refund before any charge inserts a `VOIDED` marker under the same `_id`,
+ *   so a late charge's insert fails and the late charge gives the money back;
  * - hand-over versus cancel: `startRental` moves `AWAITING_PICKUP → ACTIVE`
  *   and a refund moves `AWAITING_PICKUP → CANCELLED`, each conditional on the
  *   status, so exactly one of them wins;
  * - events: `RentalStarted`/`RentalReturned` are written to `outbox.<eventId>`
  *   in the same update as the state change (see `@rental/events`);
  * - consumed events are remembered in `processedEvents.<eventId>`.
+ *
+ * The charge's insert goes through the native driver (`rentals-data.ts`), so
+ * mongoose does not validate it on the hot path; the schema below is still
+ * the contract of what is stored, and the tests validate stored documents of
+ * every kind against it.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import { outboxFields, processedEventsFields, type OutboxState } from '@rental/events';
-import { PAYMENT_STATES, RENTAL_STATES, type PaymentState, type RentalState } from '../domain/index.js';
+import { PAYMENT_STATES, RENTAL_STATES, type PublicPaymentStatus, type RentalState } from '../domain/index.js';
 
+/** A recorded payment: the provider's answer to the reservation's charge, and its refund. */
 export interface PaymentDoc {
   /** Payment id (UUID), shown as `Payment.id`. */
   id: string;
-  status: PaymentState;
+  status: PublicPaymentStatus;
   amount: number;
   currency: string;
   /** Why it was declined or failed. */
   reason: string | null;
   /** The provider's name (`sandbox`). */
   provider: string;
-  /** The card token; kept so a charge interrupted by a crash can be taken over (sandbox tokens are not secret). */
-  token: string;
-  /** The provider's charge id, once it answered. */
+  /** The provider's charge id, when it answered. */
   providerRef: string | null;
-  /** Times the provider's `charge` was called for this payment (1 unless a stale charge was taken over). */
-  providerCalls: number;
-  /** When the current provider call began; the lease of the caller running it. */
-  attemptStartedAt: Date;
-  /** A refund was asked for while the charge was still PROCESSING: whoever settles it refunds at once. */
-  refundRequested: boolean;
-  settledAt: Date | null;
-  /** When the current provider refund call began; the lease of the caller running it. */
-  refundAttemptAt: Date | null;
+  /** When the provider answered (or was given up on). */
+  settledAt: Date;
   refundRef: string | null;
   refundedAt: Date | null;
 }
 
+/** A rental with its recorded payment: what the API shows. */
 export interface RentalDoc extends OutboxState {
-  /** Rental id (UUID). */
+  /** Rental id: `rentalIdFor(reservationId)`. */
   _id: string;
   reservationId: string;
   customerId: string;
@@ -67,23 +68,52 @@ export interface RentalDoc extends OutboxState {
   updatedAt: Date;
 }
 
+/**
+ * A refund that came before any charge was recorded: no rental, no payment,
+ * only the reservation id under the rental's `_id`, cancelled. It exists so
+ * that a late charge's insert fails and that charge gives its money back; the
+ * API never shows it (a refund answers `null`, reads answer `null`).
+ */
+export interface VoidMarkerDoc extends OutboxState {
+  _id: string;
+  reservationId: string;
+  status: 'CANCELLED';
+  readyForPickup: boolean;
+  cancelledAt: Date;
+  payment: { status: 'VOIDED' };
+  processedEvents?: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Whatever a rental document holds: a rental with its payment, or a void marker. */
+export type StoredRental = RentalDoc | VoidMarkerDoc;
+
+/** True for a refund-before-charge marker (no charge recorded). */
+export function isVoidMarker(doc: StoredRental): doc is VoidMarkerDoc {
+  return doc.payment.status === 'VOIDED';
+}
+
+/** Validators' view: the fields of a charged rental are required, a void marker has none of them. */
+function chargeRecorded(this: { payment?: { status?: string } }): boolean {
+  return this.payment?.status !== 'VOIDED';
+}
+function paymentRecorded(this: { status?: string }): boolean {
+  return this.status !== 'VOIDED';
+}
+
 const paymentSchema = new Schema<PaymentDoc>(
   {
-    id: { type: String, required: true },
+    id: { type: String, required: paymentRecorded },
     status: { type: String, enum: PAYMENT_STATES, required: true },
-    amount: { type: Number, required: true },
-    currency: { type: String, required: true },
-    reason: { type: String, default: null },
-    provider: { type: String, required: true },
-    token: { type: String, required: true },
-    providerRef: { type: String, default: null },
-    providerCalls: { type: Number, default: 0 },
-    attemptStartedAt: { type: Date, required: true },
-    refundRequested: { type: Boolean, default: false },
-    settledAt: { type: Date, default: null },
-    refundAttemptAt: { type: Date, default: null },
-    refundRef: { type: String, default: null },
-    refundedAt: { type: Date, default: null },
+    amount: { type: Number, required: paymentRecorded, min: 1 },
+    currency: { type: String, required: paymentRecorded },
+    reason: { type: String },
+    provider: { type: String, required: paymentRecorded },
+    providerRef: { type: String },
+    settledAt: { type: Date, required: paymentRecorded },
+    refundRef: { type: String },
+    refundedAt: { type: Date },
   },
   { _id: false },
 );
@@ -92,10 +122,10 @@ export const rentalSchema = new Schema<RentalDoc>(
   {
     _id: { type: String, required: true },
     reservationId: { type: String, required: true },
-    customerId: { type: String, required: true },
-    storeId: { type: String, required: true },
-    itemId: { type: String, required: true },
-    quantity: { type: Number, required: true, min: 1 },
+    customerId: { type: String, required: chargeRecorded },
+    storeId: { type: String, required: chargeRecorded },
+    itemId: { type: String, required: chargeRecorded },
+    quantity: { type: Number, required: chargeRecorded, min: 1 },
     status: { type: String, enum: RENTAL_STATES, required: true },
     readyForPickup: { type: Boolean, default: false },
     readyAt: { type: Date, default: null },
@@ -115,10 +145,9 @@ export const rentalSchema = new Schema<RentalDoc>(
     minimize: false,
   },
 );
-
-// One rental (and one payment) per reservation: the unique index is what makes
-// the charge's insert-first lock hold even on two replicas.
-rentalSchema.index({ reservationId: 1 }, { unique: true });
+// No index on `reservationId`: the `_id` is derived from it, so the `_id`
+// index already refuses a second document per reservation and serves every
+// lookup by reservation.
 
 export type RentalModel = Model<RentalDoc>;
 

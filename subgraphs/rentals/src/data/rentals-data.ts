@@ -1,27 +1,29 @@
 /**
- * Data access of the rentals subgraph. Every state change is ONE conditional
- * single-document update from the expected state (the FerretDB 1.24 subset:
- * keyed `$set`/`$unset`, `$inc`, `$exists`); each returns the document after
- * the change, or `null` when its condition no longer held (someone else moved
- * the state first). Events go into the outbox in that same update
- * (`withOutbox`), processed event ids too (`markProcessed`).
+ * Data access of the rentals subgraph. Documents are created by ONE insert
+ * each, refused on the duplicate `_id` (one document per reservation), and
+ * changed by ONE conditional single-document update from the expected state
+ * (the FerretDB 1.24 subset: keyed `$set`/`$unset`, `$inc`, `$exists`); an
+ * update returns the document after the change, or `null` when its condition
+ * no longer held (someone else moved the state first). Events go into the
+ * outbox in that same update (`withOutbox`), processed event ids too
+ * (`markProcessed`).
  *
  * Concurrency rests on single-document atomicity (docs/ARCHITECTURE.md,
  * "MongoDB subset"): of concurrent conditional updates from one state exactly
- * one matches and the others change nothing. MongoDB guarantees it; stock
- * FerretDB 1.24 does not, which is why the local build is patched
- * (`infra/local/atomicity.test.ts`) and why the race tests here (start vs
- * refund, concurrent returns, refunds and charges) fail on a server without
- * the guarantee. No lock is taken anywhere: nothing reads a rental, decides,
- * and writes back unconditionally.
+ * one matches and the others change nothing, and of concurrent inserts with
+ * one `_id` exactly one succeeds. MongoDB guarantees it; stock FerretDB 1.24
+ * does not isolate updates, which is why the local build is patched
+ * (`infra/local/atomicity.test.ts`) and why the race tests here fail on a
+ * server without the guarantee. No lock is taken anywhere: nothing reads a
+ * rental, decides, and writes back unconditionally.
  */
 import { randomUUID } from 'node:crypto';
 import { nameBasedId } from '@rental/db';
 import { markProcessed, notProcessed, withOutbox, type DomainEvent } from '@rental/events';
-import type { PaymentState, RentalState } from '../domain/index.js';
-import type { PaymentDoc, RentalDoc, RentalModel } from './rental-model.js';
+import { rentalStateAfterCharge, type ChargeStatus, type PublicPaymentStatus } from '../domain/index.js';
+import type { RentalDoc, RentalModel, StoredRental, VoidMarkerDoc } from './rental-model.js';
 
-/** What `chargePayment` records. */
+/** What `chargePayment` records about the rental. */
 export interface NewCharge {
   reservationId: string;
   customerId: string;
@@ -30,13 +32,12 @@ export interface NewCharge {
   quantity: number;
   amount: number;
   currency: string;
-  token: string;
   provider: string;
 }
 
-/** The provider's final answer to a charge, as recorded. */
+/** The provider's final answer to a charge (or `FAILED` when it gave none in time), as recorded. */
 export interface ChargeOutcome {
-  status: Extract<PaymentState, 'PAID' | 'DECLINED' | 'FAILED'>;
+  status: ChargeStatus;
   reason: string | null;
   providerRef: string | null;
 }
@@ -55,105 +56,133 @@ export function rentalIdFor(reservationId: string): string {
   return nameBasedId('rental:rental', reservationId);
 }
 
+/**
+ * The rental document of a charge the provider has answered, complete, as it
+ * is inserted (and as `chargePayment` answers it without reading it back).
+ */
+export function chargedRental(charge: NewCharge, outcome: ChargeOutcome, now = new Date()): RentalDoc {
+  const status = rentalStateAfterCharge(outcome.status);
+  return {
+    _id: rentalIdFor(charge.reservationId),
+    reservationId: charge.reservationId,
+    customerId: charge.customerId,
+    storeId: charge.storeId,
+    itemId: charge.itemId,
+    quantity: charge.quantity,
+    status,
+    readyForPickup: false,
+    readyAt: null,
+    startedAt: null,
+    returnedAt: null,
+    cancelledAt: status === 'CANCELLED' ? now : null,
+    payment: {
+      id: randomUUID(),
+      status: outcome.status,
+      amount: charge.amount,
+      currency: charge.currency,
+      reason: outcome.reason,
+      provider: charge.provider,
+      providerRef: outcome.providerRef,
+      settledAt: now,
+      refundRef: null,
+      refundedAt: null,
+    },
+    outbox: {},
+    outboxCount: 0,
+    processedEvents: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 export class RentalsData {
   constructor(readonly model: RentalModel) {}
 
-  findById(id: string): Promise<RentalDoc | null> {
-    return this.model.findById(id).lean<RentalDoc>().exec();
+  findById(id: string): Promise<StoredRental | null> {
+    return this.model.findById(id).lean<StoredRental>().exec();
   }
 
-  findByReservation(reservationId: string): Promise<RentalDoc | null> {
-    return this.model.findById(rentalIdFor(reservationId)).lean<RentalDoc>().exec();
+  findByReservation(reservationId: string): Promise<StoredRental | null> {
+    return this.findById(rentalIdFor(reservationId));
   }
 
   /** For DataLoader: one entry per id, in order, `null` where there is none. */
-  async findByIds(ids: readonly string[]): Promise<(RentalDoc | null)[]> {
-    const docs = await this.model.find({ _id: { $in: [...ids] } }).lean<RentalDoc[]>().exec();
+  async findByIds(ids: readonly string[]): Promise<(StoredRental | null)[]> {
+    const docs = await this.model.find({ _id: { $in: [...ids] } }).lean<StoredRental[]>().exec();
     const byId = new Map(docs.map((d) => [d._id, d]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
   /** For DataLoader: one entry per reservation id, in order, `null` where there is none. */
-  async findByReservationIds(reservationIds: readonly string[]): Promise<(RentalDoc | null)[]> {
-    const docs = await this.model.find({ _id: { $in: reservationIds.map(rentalIdFor) } }).lean<RentalDoc[]>().exec();
+  async findByReservationIds(reservationIds: readonly string[]): Promise<(StoredRental | null)[]> {
+    const docs = await this.model.find({ _id: { $in: reservationIds.map(rentalIdFor) } }).lean<StoredRental[]>().exec();
     const byReservation = new Map(docs.map((d) => [d.reservationId, d]));
     return reservationIds.map((id) => byReservation.get(id) ?? null);
   }
 
   /**
-   * The charge lock: inserts the rental with a `PROCESSING` payment unless one
-   * exists for the reservation. The insert is conditional on the unique index
-   * on `reservationId` (a duplicate is refused with E11000, however
-   * concurrent, on MongoDB and FerretDB alike), so `inserted` is true for
-   * exactly one caller per reservation, and only that caller may call the
-   * provider. (A plain insert rather than an upsert with `$setOnInsert`: an
-   * insert never writes to an existing document, so a duplicate call cannot
-   * touch a charge in flight.)
+   * Records a charge: ONE insert of the complete document (see
+   * {@link chargedRental}), through the native driver (mongoose would build
+   * and validate a document first; the values come from validated input and
+   * the tests check stored documents against the schema). False when the
+   * reservation already has its document (a recorded charge or a void
+   * marker): the insert failed on `_id` and changed nothing.
    */
-  async insertProcessing(charge: NewCharge, now = new Date()): Promise<{ doc: RentalDoc; inserted: boolean }> {
-    const payment: PaymentDoc = {
-      id: randomUUID(),
-      status: 'PROCESSING',
-      amount: charge.amount,
-      currency: charge.currency,
-      reason: null,
-      provider: charge.provider,
-      token: charge.token,
-      providerRef: null,
-      providerCalls: 1,
-      attemptStartedAt: now,
-      refundRequested: false,
-      settledAt: null,
-      refundAttemptAt: null,
-      refundRef: null,
-      refundedAt: null,
-    };
-    const rental = {
-      _id: rentalIdFor(charge.reservationId),
-      reservationId: charge.reservationId,
-      customerId: charge.customerId,
-      storeId: charge.storeId,
-      itemId: charge.itemId,
-      quantity: charge.quantity,
-      status: 'PENDING_PAYMENT' as RentalState,
+  async insertRental(doc: RentalDoc): Promise<boolean> {
+    return this.insertOnce(doc);
+  }
+
+  /**
+   * A refund before any charge was recorded: inserts the `VOIDED` marker for
+   * the reservation, so a late charge's insert fails on `_id`. False when the
+   * reservation already has its document (its charge, or another refund's
+   * marker, got there first).
+   */
+  async insertVoidMarker(reservationId: string, now = new Date()): Promise<boolean> {
+    const marker: VoidMarkerDoc = {
+      _id: rentalIdFor(reservationId),
+      reservationId,
+      status: 'CANCELLED',
       readyForPickup: false,
-      readyAt: null,
-      startedAt: null,
-      returnedAt: null,
-      cancelledAt: null,
-      payment,
+      cancelledAt: now,
+      payment: { status: 'VOIDED' },
       outbox: {},
       outboxCount: 0,
       processedEvents: {},
       createdAt: now,
       updatedAt: now,
     };
-    let inserted = false;
-    try {
-      await this.model.collection.insertOne(rental as never);
-      inserted = true;
-    } catch (err) {
-      // The reservation already has its rental (and payment): answer that one.
-      if (!isDuplicateKey(err)) throw err;
-    }
-    const doc = await this.findByReservation(charge.reservationId);
-    if (!doc) throw new Error(`rental for reservation ${charge.reservationId} vanished after insert`);
-    return { doc, inserted };
+    return this.insertOnce(marker);
   }
 
-  /** Records the provider's answer, if `attemptStartedAt` still holds the lease. */
-  settleCharge(id: string, attemptStartedAt: Date, outcome: ChargeOutcome, now = new Date()): Promise<RentalDoc | null> {
+  private async insertOnce(doc: StoredRental): Promise<boolean> {
+    try {
+      await this.model.collection.insertOne(doc as never);
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * A late charge on a void marker: records the charge it made (the rental
+   * stays `CANCELLED`; the payment `REFUNDED` once given back, or the decline
+   * or failure). Conditional on the marker: `null` when another late
+   * duplicate recorded it first.
+   */
+  recordLateCharge(id: string, charged: RentalDoc, status: PublicPaymentStatus, refundRef: string | null, now = new Date()): Promise<RentalDoc | null> {
+    const payment = { ...charged.payment, status, refundRef, refundedAt: refundRef ? now : null };
     return this.model
       .findOneAndUpdate(
-        { _id: id, 'payment.status': 'PROCESSING', 'payment.attemptStartedAt': attemptStartedAt },
+        { _id: id, 'payment.status': 'VOIDED' },
         {
           $set: {
-            status: outcome.status === 'PAID' ? 'AWAITING_PICKUP' : 'CANCELLED',
-            ...(outcome.status === 'PAID' ? {} : { cancelledAt: now }),
-            'payment.status': outcome.status,
-            'payment.reason': outcome.reason,
-            'payment.providerRef': outcome.providerRef,
-            'payment.settledAt': now,
+            customerId: charged.customerId,
+            storeId: charged.storeId,
+            itemId: charged.itemId,
+            quantity: charged.quantity,
+            payment,
           },
         },
         AFTER,
@@ -162,55 +191,19 @@ export class RentalsData {
       .exec();
   }
 
-  /** Takes over a charge whose caller has gone quiet (lease = the `attemptStartedAt` seen). */
-  claimStaleCharge(id: string, seenAttemptStartedAt: Date, now = new Date()): Promise<RentalDoc | null> {
-    return this.model
-      .findOneAndUpdate(
-        { _id: id, 'payment.status': 'PROCESSING', 'payment.attemptStartedAt': seenAttemptStartedAt },
-        { $set: { 'payment.attemptStartedAt': now }, $inc: { 'payment.providerCalls': 1 } },
-        AFTER,
-      )
-      .lean<RentalDoc>()
-      .exec();
-  }
-
-  /** Marks a refund as wanted while the charge is still in flight; `null` when it is not in flight any more. */
-  requestRefundWhileProcessing(id: string): Promise<RentalDoc | null> {
-    return this.model
-      .findOneAndUpdate({ _id: id, 'payment.status': 'PROCESSING' }, { $set: { 'payment.refundRequested': true } }, AFTER)
-      .lean<RentalDoc>()
-      .exec();
-  }
-
   /**
    * Refund step 1, the arbiter against hand-over: `AWAITING_PICKUP` + `PAID` →
-   * `CANCELLED`, taking the refund lease (`refundAttemptAt`): only the caller
-   * that gets the document back calls the provider.
+   * `CANCELLED`. From here the money is owed back: any refund call that finds
+   * `CANCELLED` + `PAID` gives it back (the provider's refund is idempotent).
    */
   cancelForRefund(id: string, now = new Date()): Promise<RentalDoc | null> {
     return this.model
-      .findOneAndUpdate(
-        { _id: id, status: 'AWAITING_PICKUP', 'payment.status': 'PAID' },
-        { $set: { status: 'CANCELLED', cancelledAt: now, 'payment.refundAttemptAt': now } },
-        AFTER,
-      )
+      .findOneAndUpdate({ _id: id, status: 'AWAITING_PICKUP', 'payment.status': 'PAID' }, { $set: { status: 'CANCELLED', cancelledAt: now } }, AFTER)
       .lean<RentalDoc>()
       .exec();
   }
 
-  /** Takes over a refund whose caller has gone quiet (lease = the `refundAttemptAt` seen). */
-  claimStaleRefund(id: string, seenRefundAttemptAt: Date | null, now = new Date()): Promise<RentalDoc | null> {
-    return this.model
-      .findOneAndUpdate(
-        { _id: id, status: 'CANCELLED', 'payment.status': 'PAID', 'payment.refundAttemptAt': seenRefundAttemptAt },
-        { $set: { 'payment.refundAttemptAt': now } },
-        AFTER,
-      )
-      .lean<RentalDoc>()
-      .exec();
-  }
-
-  /** Refund step 2, after the provider refunded: `PAID` (rental `CANCELLED`) → `REFUNDED`. */
+  /** Refund step 2, after the provider gave the money back: `PAID` (rental `CANCELLED`) → `REFUNDED`. */
   markRefunded(id: string, refundRef: string, now = new Date()): Promise<RentalDoc | null> {
     return this.model
       .findOneAndUpdate(
@@ -237,11 +230,7 @@ export class RentalsData {
   /** Return: `ACTIVE` → `RETURNED`, with `RentalReturned` in the outbox. */
   markReturned(id: string, event: DomainEvent, now = new Date()): Promise<RentalDoc | null> {
     return this.model
-      .findOneAndUpdate(
-        { _id: id, status: 'ACTIVE' },
-        withOutbox({ $set: { status: 'RETURNED', returnedAt: now } }, [event]),
-        AFTER,
-      )
+      .findOneAndUpdate({ _id: id, status: 'ACTIVE' }, withOutbox({ $set: { status: 'RETURNED', returnedAt: now } }, [event]), AFTER)
       .lean<RentalDoc>()
       .exec();
   }

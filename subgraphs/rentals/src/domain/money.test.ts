@@ -3,7 +3,7 @@ import { DomainError } from '@rental/errors';
 import { MAX_AMOUNT, validateAmount, validateQuantity } from './money.js';
 import { parsePaymentToken } from './payment-token.js';
 import { canViewRental } from './access.js';
-import { isFinal, staleProcessingMs } from './payment.js';
+import { duplicateChargeSteps } from './payment.js';
 
 function codeAndField(fn: () => unknown): { code?: string; field?: unknown; message?: string } {
   try {
@@ -41,11 +41,24 @@ describe('payment token', () => {
   });
 });
 
-describe('payment states', () => {
-  it('PROCESSING is the only non-final state', () => {
-    expect(isFinal('PROCESSING')).toBe(false);
-    expect(isFinal('PAID')).toBe(true);
-    expect(staleProcessingMs(2000)).toBeGreaterThan(2000);
+describe('a charge that meets an existing record', () => {
+  it('answers a PAID or REFUNDED record as it is, whatever the provider said this time', () => {
+    for (const recorded of ['PAID', 'REFUNDED'] as const) {
+      for (const answered of ['PAID', 'DECLINED', 'FAILED'] as const) {
+        expect(duplicateChargeSteps(recorded, answered)).toEqual({ giveBack: false, recordOnVoid: null });
+      }
+    }
+  });
+  it('gives back money the provider holds for a record that says not paid', () => {
+    expect(duplicateChargeSteps('FAILED', 'PAID')).toEqual({ giveBack: true, recordOnVoid: null });
+    expect(duplicateChargeSteps('DECLINED', 'PAID')).toEqual({ giveBack: true, recordOnVoid: null });
+    expect(duplicateChargeSteps('FAILED', 'FAILED')).toEqual({ giveBack: false, recordOnVoid: null });
+    expect(duplicateChargeSteps('DECLINED', 'DECLINED')).toEqual({ giveBack: false, recordOnVoid: null });
+  });
+  it('a late charge on a VOIDED marker gives a payment back and records what happened', () => {
+    expect(duplicateChargeSteps('VOIDED', 'PAID')).toEqual({ giveBack: true, recordOnVoid: 'REFUNDED' });
+    expect(duplicateChargeSteps('VOIDED', 'DECLINED')).toEqual({ giveBack: false, recordOnVoid: 'DECLINED' });
+    expect(duplicateChargeSteps('VOIDED', 'FAILED')).toEqual({ giveBack: false, recordOnVoid: 'FAILED' });
   });
 });
 

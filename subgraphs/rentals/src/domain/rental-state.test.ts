@@ -6,6 +6,7 @@ import {
   RENTAL_TRANSITIONS,
   canTransition,
   nextState,
+  rentalStateAfterCharge,
   startRefusal,
   transition,
   type RentalEvent,
@@ -13,14 +14,15 @@ import {
 
 describe('rental state machine', () => {
   it('follows the happy path', () => {
-    expect(transition('PENDING_PAYMENT', 'paid')).toBe('AWAITING_PICKUP');
+    expect(rentalStateAfterCharge('PAID')).toBe('AWAITING_PICKUP');
     expect(transition('AWAITING_PICKUP', 'start')).toBe('ACTIVE');
     expect(transition('ACTIVE', 'return')).toBe('RETURNED');
   });
 
   it('cancels only before hand-over', () => {
     expect(transition('AWAITING_PICKUP', 'cancel')).toBe('CANCELLED');
-    expect(transition('PENDING_PAYMENT', 'paymentFailed')).toBe('CANCELLED');
+    expect(rentalStateAfterCharge('DECLINED')).toBe('CANCELLED');
+    expect(rentalStateAfterCharge('FAILED')).toBe('CANCELLED');
     expect(CANCELLABLE_STATES).toEqual(['AWAITING_PICKUP']);
     for (const s of ['ACTIVE', 'RETURNED'] as const) {
       expect(() => transition(s, 'cancel')).toThrow(/already handed over/);
@@ -28,7 +30,7 @@ describe('rental state machine', () => {
   });
 
   it('has terminal states', () => {
-    const events: RentalEvent[] = ['paid', 'paymentFailed', 'start', 'return', 'cancel'];
+    const events: RentalEvent[] = ['start', 'return', 'cancel'];
     for (const s of ['RETURNED', 'CANCELLED'] as const) {
       for (const e of events) expect(canTransition(s, e)).toBe(false);
     }
@@ -54,7 +56,7 @@ describe('rental state machine', () => {
     for (const s of RENTAL_STATES) {
       for (const to of Object.values(RENTAL_TRANSITIONS[s])) expect(RENTAL_STATES).toContain(to);
     }
-    expect(nextState('ACTIVE', 'paid')).toBeUndefined();
+    expect(nextState('ACTIVE', 'cancel')).toBeUndefined();
   });
 
   it('explains why a hand-over is refused', () => {

@@ -1,15 +1,19 @@
 /**
  * The rental state machine.
  *
- * A rental document is created together with its payment when the saga
- * charges (`chargePayment`). While the provider call is in flight the rental
- * is `PENDING_PAYMENT` (internal, never shown by the API). Then:
+ * A rental document is created together with its payment once the provider
+ * has answered the saga's charge (`chargePayment`), already in its first
+ * state ({@link rentalStateAfterCharge}): paid → `AWAITING_PICKUP`, declined
+ * or failed → `CANCELLED`. Then:
  *
  * ```
- * PENDING_PAYMENT --paid-----------> AWAITING_PICKUP --start--> ACTIVE --return--> RETURNED
- *        |                                 |
- *        +--payment failed--> CANCELLED <--cancel (refund)
+ * (charged) --paid--> AWAITING_PICKUP --start--> ACTIVE --return--> RETURNED
+ *     |                     |
+ *     +--not paid--> CANCELLED <--cancel (refund)
  * ```
+ *
+ * A refund asked for before any charge was recorded also leaves a
+ * `CANCELLED` document: its payment is `VOIDED` (see `payment.ts`).
  *
  * `start` additionally needs the store order prepared (`readyForPickup`, learnt
  * from the `StoreOrderPrepared` event) and a `PAID` payment; see
@@ -19,19 +23,23 @@
  */
 import { invalidState } from '@rental/errors';
 
-/** Every state a rental document can be in. */
-export const RENTAL_STATES = ['PENDING_PAYMENT', 'AWAITING_PICKUP', 'ACTIVE', 'RETURNED', 'CANCELLED'] as const;
+/** Every state a rental document can be in (the public `RentalStatus` enum shows them all). */
+export const RENTAL_STATES = ['AWAITING_PICKUP', 'ACTIVE', 'RETURNED', 'CANCELLED'] as const;
 export type RentalState = (typeof RENTAL_STATES)[number];
 
-/** The states the public `RentalStatus` enum shows (all but `PENDING_PAYMENT`). */
-export type PublicRentalStatus = Exclude<RentalState, 'PENDING_PAYMENT'>;
+/** What can happen to a rental once it exists. */
+export type RentalEvent = 'start' | 'return' | 'cancel';
 
-/** What can happen to a rental. */
-export type RentalEvent = 'paid' | 'paymentFailed' | 'start' | 'return' | 'cancel';
+/**
+ * The state a rental is created in, from its charge's final answer: only a
+ * paid rental can be picked up; a declined or failed one is born cancelled.
+ */
+export function rentalStateAfterCharge(paymentStatus: 'PAID' | 'DECLINED' | 'FAILED'): RentalState {
+  return paymentStatus === 'PAID' ? 'AWAITING_PICKUP' : 'CANCELLED';
+}
 
 /** The transitions table: state → event → next state. A missing entry is a refused transition. */
 export const RENTAL_TRANSITIONS: Readonly<Record<RentalState, Partial<Record<RentalEvent, RentalState>>>> = {
-  PENDING_PAYMENT: { paid: 'AWAITING_PICKUP', paymentFailed: 'CANCELLED' },
   AWAITING_PICKUP: { start: 'ACTIVE', cancel: 'CANCELLED' },
   ACTIVE: { return: 'RETURNED' },
   RETURNED: {},
@@ -65,17 +73,15 @@ export function refusalMessage(state: RentalState, event: RentalEvent): string {
       if (state === 'ACTIVE') return 'rental already started';
       if (state === 'RETURNED') return 'rental already returned';
       if (state === 'CANCELLED') return 'rental is cancelled';
-      if (state === 'PENDING_PAYMENT') return 'rental is not paid yet';
       break;
     case 'return':
       if (state === 'RETURNED') return 'rental already returned';
       if (state === 'CANCELLED') return 'rental is cancelled';
-      if (state === 'AWAITING_PICKUP' || state === 'PENDING_PAYMENT') return 'rental has not started yet';
+      if (state === 'AWAITING_PICKUP') return 'rental has not started yet';
       break;
     case 'cancel':
       if (state === 'ACTIVE' || state === 'RETURNED') return 'rental already handed over';
       if (state === 'CANCELLED') return 'rental is already cancelled';
-      if (state === 'PENDING_PAYMENT') return 'rental is not paid yet';
       break;
     default:
       break;

@@ -6,9 +6,17 @@
  *
  * Contract for implementations:
  * - `reference` is the idempotency key: the reservation id. A provider must
- *   answer a repeated `charge`/`refund` with the same reference with the first
- *   result and move money at most once (real providers offer idempotency keys
- *   for exactly this). Rentals relies on it only after a crash mid-call.
+ *   answer a repeated `charge` with the same reference with the first result
+ *   and move money at most once (real providers offer idempotency keys for
+ *   exactly this). Rentals relies on it on every repeated charge: a saga
+ *   retry or a concurrent duplicate calls the provider again before it learns
+ *   (from its refused insert) that the charge is already recorded.
+ * - `refund` gives back what was charged under `reference` and not given back
+ *   yet, so a repeated refund moves no money twice. A refund when nothing was
+ *   charged (yet) moves nothing and still answers `REFUNDED` (a void):
+ *   rentals voids a reservation whose charge it never recorded, and refunds
+ *   again if that charge arrives after all. Concurrent refunds of one
+ *   reference are allowed; one of them gives the money back.
  * - A declined card is an answer (`status: 'DECLINED'`), not an exception.
  *   Exceptions mean "no answer" (network, provider outage).
  * - `signal` aborts the call; an implementation must stop waiting, release
@@ -35,10 +43,12 @@ export interface ChargeResult {
 }
 
 export interface RefundRequest {
+  /** Idempotency key: the reservation id; the refund gives back what was charged under it. */
   reference: string;
-  /** The `providerRef` of the charge being refunded. */
-  providerRef: string;
-  amount: number;
+  /** The `providerRef` of the charge being refunded; `null` for a void (no charge was recorded). */
+  providerRef: string | null;
+  /** Minor units: the charged amount; `null` for a void (whatever was charged under `reference`). */
+  amount: number | null;
   currency: string;
   signal?: AbortSignal;
 }

@@ -57,7 +57,8 @@ describe('SandboxPaymentProvider', () => {
     await expect(callWithTimeout(1000, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
   });
 
-  it('refunds', async () => {
+  it('refunds, and voids a reference without a recorded charge', async () => {
     await expect(provider.refund({ ...base, providerRef: 'sbx_ch_r1' })).resolves.toMatchObject({ status: 'REFUNDED' });
+    await expect(provider.refund({ ...base, providerRef: null, amount: null })).resolves.toMatchObject({ status: 'REFUNDED' });
   });
 });

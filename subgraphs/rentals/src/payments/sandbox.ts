@@ -7,10 +7,11 @@
  * | `tok_decline` | `DECLINED`, reason "card declined"                            |
  * | `tok_timeout` | never answers; the promise settles only when the call is aborted |
  *
- * Any other token is unknown (`supportsToken` is false). Refunds always
- * succeed. Provider references are derived from the reference, so a repeated
- * call with the same reference gets the same answer, as a real provider's
- * idempotency key would give.
+ * Any other token is unknown (`supportsToken` is false). Refunds (and voids:
+ * refunds of a reference with no recorded charge) always succeed. Provider
+ * references are derived from the reference, so a repeated call with the
+ * same reference gets the same answer, as a real provider's idempotency key
+ * would give.
  */
 import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest, RefundResult } from './provider.js';
 
