@@ -7,7 +7,8 @@
  *
  * Settings when run directly: WEB_DIST_DIR (web/dist), ROUTER_URL
  * (http://localhost:4000), WEB_PORT (8080; `npm start` runs it on 5173),
- * HOST (127.0.0.1). `/readyz` answers 200 once it serves.
+ * HOST (127.0.0.1), KEEP_ALIVE_TIMEOUT_MS and HEADERS_TIMEOUT_MS (65000 and
+ * +5000, as every server here: docs/OPERATIONS.md). `/readyz` answers 200 once it serves.
  * `/local-token` (LOCAL-ONLY sign-in) is mounted only when a caller passes
  * `localSignInSecret` in code — the tests do; running this file never does.
  */
@@ -17,6 +18,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { httpServerShape, loadConfig, parseConfig, serverTimeouts, type HttpServerSettings } from '@rental/config';
 import { localTokenHandler } from './local-token.ts';
 
 export interface WebServerOptions {
@@ -27,6 +29,8 @@ export interface WebServerOptions {
   host?: string;
   /** Tests only: mint local tokens on /local-token with this JWT secret. */
   localSignInSecret?: string;
+  /** KEEP_ALIVE_TIMEOUT_MS, HEADERS_TIMEOUT_MS. Unset: read from the process environment (defaults 65000 / +5000). */
+  httpTimeouts?: HttpServerSettings;
 }
 
 export interface RunningWebServer {
@@ -99,7 +103,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
   }
 
   const sockets = new Set<net.Socket>();
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(serverTimeouts(opts.httpTimeouts ?? parseConfig(httpServerShape)), (req, res) => {
     const p = (req.url ?? '/').split('?')[0]!;
     if (p === '/graphql' || p.startsWith('/graphql/')) return proxyHttp(req, res);
     // Readiness for `npm start`'s supervisor: the build is there to serve.
@@ -161,6 +165,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     routerUrl: process.env.ROUTER_URL ?? 'http://localhost:4000',
     port: Number(process.env.WEB_PORT ?? 8080),
     host: process.env.HOST ?? '127.0.0.1',
+    // A bad value stops here with a message naming the variable.
+    httpTimeouts: loadConfig(httpServerShape),
   });
   console.log(`web: ${web.url} (proxying /graphql to ${process.env.ROUTER_URL ?? 'http://localhost:4000'})`);
   const stop = () => void web.stop().then(() => process.exit(0));

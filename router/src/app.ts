@@ -15,6 +15,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloGateway } from '@apollo/gateway';
 import { AuthError, InternalIdentitySigner, type Identity } from '@rental/auth';
+import { serverTimeouts } from '@rental/config';
 import { createLogger, type Logger } from '@rental/observability';
 import type { RouterConfig } from './config.js';
 import { IdentityDataSource } from './datasource.js';
@@ -32,6 +33,7 @@ import { SERVICE, errorCounter, metrics, requestCounter, requestDuration } from 
 import { checkOverrides, readSupergraph, supergraphHook, type SubgraphEndpoint } from './supergraph.js';
 import { sandboxWithSubscriptions } from './sandbox.js';
 import { UpstreamRegistry } from './upstreams/pool.js';
+import { SubgraphConnections } from './upstreams/connections.js';
 import { SubscriptionPlanner } from './subscriptions/planner.js';
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions/server.js';
 
@@ -154,9 +156,14 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     healthIntervalMs: config.SUBGRAPH_HEALTH_INTERVAL_MS,
     logger,
   });
+  // Keep-alive connections to the subgraphs, closed when idle before a subgraph would close them.
+  const connections = new SubgraphConnections(config.SUBGRAPH_IDLE_TIMEOUT_MS);
   const buildService = ({ name, url }: { name: string; url?: string }) => {
     const spec = config.SUBGRAPH_URLS[name] ?? url ?? '';
-    return new IdentityDataSource(name, spec, signer, logger, spec ? upstreams.get(name, spec) : undefined);
+    return new IdentityDataSource(name, spec, signer, logger, {
+      fetcher: connections.fetcher,
+      ...(spec ? { pool: upstreams.get(name, spec) } : {}),
+    });
   };
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphHook({
@@ -184,7 +191,8 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  const httpServer = http.createServer(app);
+  // KEEP_ALIVE_TIMEOUT_MS above the load balancer's idle timeout, HEADERS_TIMEOUT_MS above that.
+  const httpServer = http.createServer(serverTimeouts(config), app);
   const health = new RouterHealth();
 
   const apollo = new ApolloServer<RouterContext>({
@@ -332,6 +340,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
         // Closes the listener, waits for in-flight requests, then stops the gateway.
         await apollo.stop();
         upstreams.close();
+        connections.close();
         await redis?.quit().catch(() => redis.disconnect());
         health.close();
         logger.info('router stopped');

@@ -92,6 +92,12 @@ export const routerShape = {
   SUBGRAPH_HEALTH_PATH: z.string().default('/readyz').transform((v) => (v === 'off' ? '' : v)),
   /** How often that readiness path is polled. */
   SUBGRAPH_HEALTH_INTERVAL_MS: env.int(1_000, 100, 600_000),
+  /**
+   * The router closes a connection to a subgraph after it has been idle this long, or 1 s before
+   * the subgraph's announced keep-alive when sooner: below the subgraphs' KEEP_ALIVE_TIMEOUT_MS,
+   * so a request never meets a socket the subgraph is closing (upstreams/connections.ts).
+   */
+  SUBGRAPH_IDLE_TIMEOUT_MS: env.int(60_000, 1_000, 600_000),
   /** Browser origins allowed by CORS; `*` allows any. Empty: same-origin only. */
   CORS_ORIGINS: env.list([]),
   /** Largest request body accepted (express/body-parser syntax). */

@@ -22,16 +22,23 @@ type Options = GraphQLDataSourceProcessOptions<RouterContext>;
 type Response = Awaited<ReturnType<RemoteGraphQLDataSource<RouterContext>['process']>>;
 type FetcherResponse = Parameters<RemoteGraphQLDataSource<RouterContext>['errorFromResponse']>[0];
 
+/** Where and how a data source sends its fetches. */
+export interface DataSourceOptions {
+  /** This subgraph's URLs: fetches spread over them, queries retried after a connection failure (upstreams/). */
+  pool?: UpstreamPool;
+  /** The fetch to send with (the router's, upstreams/connections.ts); default: the gateway's own. */
+  fetcher?: RemoteGraphQLDataSource['fetcher'];
+}
+
 export class IdentityDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
     readonly name: string,
     url: string,
     private readonly signer: InternalIdentitySigner,
     private readonly logger: Logger,
-    /** This subgraph's URLs: fetches spread over them, queries retried after a connection failure (upstreams/). */
-    pool?: UpstreamPool,
+    { pool, fetcher }: DataSourceOptions = {},
   ) {
-    super({ url: pool?.urls[0] ?? url });
+    super({ url: pool?.urls[0] ?? url, ...(fetcher ? { fetcher } : {}) });
     if (pool) {
       this.pool = pool;
       this.fetcher = poolFetcher(this.fetcher, pool, logger);

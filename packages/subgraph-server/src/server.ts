@@ -25,6 +25,7 @@ import {
   verifyInternalIdentity,
   type Identity,
 } from '@rental/auth';
+import { httpServerShape, parseConfig, serverTimeouts, type HttpServerSettings } from '@rental/config';
 import { errorCounter, metrics, requestCounter, requestDuration, type Logger } from '@rental/observability';
 import { formatError, toGraphQLError } from './errors.js';
 import { HealthState } from './health.js';
@@ -67,6 +68,12 @@ export interface SubgraphOptions<Ctx extends BaseContext> {
   shutdownDelayMs?: number;
   /** Liveness fails after the readiness checks have failed this long (`DB_LOSS_GRACE_MS`). Default 30000. */
   dependencyGraceMs?: number;
+  /**
+   * `KEEP_ALIVE_TIMEOUT_MS` and `HEADERS_TIMEOUT_MS` (pass the service's config).
+   * Unset: read from the process environment through the same shape, which
+   * the service's config already validated at start (defaults 65000 / +5000).
+   */
+  httpTimeouts?: HttpServerSettings;
 }
 
 export interface RunningSubgraph {
@@ -80,7 +87,8 @@ export interface RunningSubgraph {
 export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptions<Ctx>): Promise<RunningSubgraph> {
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
+  // Keep-alive above the load balancer's idle timeout, headers timeout above that (@rental/config http.ts).
+  const httpServer = http.createServer(serverTimeouts(opts.httpTimeouts ?? parseConfig(httpServerShape)), app);
   const health = new HealthState(opts.readinessChecks ?? [], { dependencyGraceMs: opts.dependencyGraceMs });
 
   const schema = buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]);

@@ -1,9 +1,12 @@
 /**
  * Test support for subgraph tests: one GraphQL call straight to a subgraph's
  * port with a signed identity, as the router (or, for role SERVICE, another
- * service) would make it. Not part of the runtime API (`@rental/subgraph-server/testing`).
+ * service) would make it; and a keep-alive client (keep-alive-client.ts).
+ * Not part of the runtime API (`@rental/subgraph-server/testing`).
  */
 import { IDENTITY_HEADER, signInternalIdentity, type Identity } from '@rental/auth';
+
+export { KeepAliveClient, type KeepAliveResponse } from './keep-alive-client.js';
 
 /** A subgraph's answer with its HTTP status. */
 export interface SubgraphResponse<T = Record<string, unknown>> {

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { httpServerShape, parseConfig, serverTimeouts, type HttpServerSettings } from '@rental/config';
 import { metrics, type Logger } from '@rental/observability';
 import { HealthState } from './health.js';
 
@@ -22,6 +23,11 @@ export interface WorkerHealthOptions {
   readinessChecks?: Array<() => Promise<boolean>>;
   /** `DB_LOSS_GRACE_MS`. */
   dependencyGraceMs?: number;
+  /**
+   * `KEEP_ALIVE_TIMEOUT_MS` and `HEADERS_TIMEOUT_MS` (a scraper keeps its
+   * connection between scrapes). Unset: read from the process environment.
+   */
+  httpTimeouts?: HttpServerSettings;
 }
 
 export interface WorkerHealthServer {
@@ -39,7 +45,7 @@ export async function startWorkerHealth(opts: WorkerHealthOptions): Promise<Work
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(serverTimeouts(opts.httpTimeouts ?? parseConfig(httpServerShape)), (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' });
     if (path === '/healthz') {
@@ -62,7 +68,6 @@ export async function startWorkerHealth(opts: WorkerHealthOptions): Promise<Work
     }
     json(res, 404, { error: 'not found: /healthz, /readyz, /metrics' });
   });
-  server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
