@@ -30,6 +30,14 @@
  *   a bind parameter, which no index serves: every find scanned its table.
  *   The patch writes top-level field names as literals and compares with
  *   `=`, `IN`, `<`, `<=`, `>`, `>=` (`index-use.test.ts`).
+ * - **Less work per command**, from a CPU profile of the server under
+ *   conditional updates (`go tool pprof` on its `/debug/pprof/profile`): a
+ *   one-document update or a one-statement insert runs without an explicit
+ *   transaction (one round trip to PostgreSQL instead of BEGIN, statement,
+ *   COMMIT), and the lifetime tracking of iterators (a pprof sample with a
+ *   stack and a finalizer each, a leak detector for FerretDB's developers:
+ *   12% of the CPU) runs only in debug builds. Measured: 0.58 → 0.31 ms of
+ *   server CPU per update, 1,040 → 1,580 updates/s at concurrency 20.
  *
  * Run directly (`tsx infra/local/ferretdb-build.ts`) to pre-build, as CI does,
  * so the ~80 s first build is not spent inside a test's time limit.
