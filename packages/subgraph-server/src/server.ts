@@ -18,13 +18,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { DocumentNode } from 'graphql';
 import { attachSubscriptions, type SubscriptionServer } from './subscriptions.js';
-import {
-  AuthError,
-  IDENTITY_HEADER,
-  REQUEST_ID_HEADER,
-  verifyInternalIdentity,
-  type Identity,
-} from '@rental/auth';
+import { AuthError, IDENTITY_HEADER, InternalIdentityVerifier, REQUEST_ID_HEADER, type Identity } from '@rental/auth';
 import { httpServerShape, parseConfig, serverTimeouts, type HttpServerSettings } from '@rental/config';
 import { errorCounter, metrics, requestCounter, requestDuration, type Logger } from '@rental/observability';
 import { formatError, toGraphQLError } from './errors.js';
@@ -91,9 +85,12 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
   const httpServer = http.createServer(serverTimeouts(opts.httpTimeouts ?? parseConfig(httpServerShape)), app);
   const health = new HealthState(opts.readinessChecks ?? [], { dependencyGraceMs: opts.dependencyGraceMs });
 
+  // The router reuses a token for up to half its life: verify each token once, not on every request.
+  const verifier = new InternalIdentityVerifier(opts.internalSecret);
+
   const schema = buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]);
   const subscriptions: SubscriptionServer | undefined = opts.subscriptions
-    ? attachSubscriptions({ httpServer, schema, internalSecret: opts.internalSecret, logger: opts.logger, production: opts.production, context: opts.context, name: opts.name })
+    ? attachSubscriptions({ httpServer, schema, verifier, logger: opts.logger, production: opts.production, context: opts.context, name: opts.name })
     : undefined;
 
   const apollo = new ApolloServer<Ctx>({
@@ -163,7 +160,7 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
       const token = req.header(IDENTITY_HEADER);
       try {
         if (!token) throw new AuthError('calls must come through the router or a trusted service');
-        res.locals.identity = await verifyInternalIdentity(token, opts.internalSecret);
+        res.locals.identity = await verifier.verify(token);
         next();
       } catch (err) {
         const message = err instanceof AuthError ? err.message : 'unauthenticated';

@@ -27,7 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { verifyInternalIdentity, type Identity } from '@rental/auth';
+import type { Identity, InternalIdentityVerifier } from '@rental/auth';
 import type { Logger } from '@rental/observability';
 import { formatError } from './errors.js';
 import type { BaseContext } from './server.js';
@@ -51,7 +51,8 @@ export function attachSubscriptions<Ctx extends BaseContext>(opts: {
   name: string;
   httpServer: http.Server;
   schema: GraphQLSchema;
-  internalSecret: string;
+  /** The server's identity verifier (shared with HTTP, so a token verified there is not verified again). */
+  verifier: InternalIdentityVerifier;
   logger: Logger;
   production: boolean;
   context: (base: BaseContext) => Ctx | Promise<Ctx>;
@@ -71,7 +72,7 @@ export function attachSubscriptions<Ctx extends BaseContext>(opts: {
           return false;
         }
         try {
-          ctx.extra.identity = await verifyInternalIdentity(token, opts.internalSecret);
+          ctx.extra.identity = await opts.verifier.verify(token);
         } catch (err) {
           opts.logger.warn({ err }, 'subscription socket with an invalid identity refused');
           return false;
