@@ -1,6 +1,6 @@
 /** Parsing, field errors that name their variable, and rules across variables (keep-alive vs headers timeout). */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, commonShape, env, httpServerShape, parseConfig, serverTimeouts } from './index.js';
+import { ConfigError, DEADLINE_MARGIN_MS, commonShape, env, httpServerShape, parseConfig, serverTimeouts, subgraphShape } from './index.js';
 
 const SECRET = 'config-test-secret-0123456789abcdefghij';
 
@@ -91,6 +91,21 @@ describe('keep-alive and headers timeouts', () => {
   it('values assembled in code are held to the same rule', () => {
     expect(problemsOf(() => serverTimeouts({ KEEP_ALIVE_TIMEOUT_MS: 10_000, HEADERS_TIMEOUT_MS: 10_000 }))).toEqual([
       'HEADERS_TIMEOUT_MS: must be greater than KEEP_ALIVE_TIMEOUT_MS (10000), got 10000',
+    ]);
+  });
+});
+
+describe('request deadline and sweeper staleness', () => {
+  const shape = { ...subgraphShape, SAGA_STALE_MS: env.int(30_000, 1) };
+
+  it('defaults to a 10 s deadline, and accepts a staleness beyond it', () => {
+    expect(parseConfig(shape, {})).toEqual({ REQUEST_DEADLINE_MS: 10_000, SAGA_STALE_MS: 30_000 });
+    expect(parseConfig(shape, { REQUEST_DEADLINE_MS: '1000', SAGA_STALE_MS: '2001' })).toEqual({ REQUEST_DEADLINE_MS: 1_000, SAGA_STALE_MS: 2_001 });
+  });
+
+  it('refuses a staleness the request deadline (plus the network margin) could still reach, naming SAGA_STALE_MS', () => {
+    expect(problemsOf(() => parseConfig(shape, { SAGA_STALE_MS: '11000' }))).toEqual([
+      `SAGA_STALE_MS: must be greater than REQUEST_DEADLINE_MS + ${DEADLINE_MARGIN_MS} (11000), got 11000`,
     ]);
   });
 });

@@ -13,6 +13,7 @@ import { httpServerShape } from './http.js';
 export { env, z } from './fields.js';
 export { ConfigError, type ConfigRule } from './errors.js';
 export { parseConfig, loadConfig } from './parse.js';
+export { subgraphShape, staleAfterDeadline, DEADLINE_MARGIN_MS } from './deadline.js';
 export {
   httpServerShape,
   serverTimeouts,

@@ -4,10 +4,11 @@
  */
 import { ConfigError, type ConfigRule } from './errors.js';
 import { z } from './fields.js';
+import { staleAfterDeadline } from './deadline.js';
 import { headersAfterKeepAlive } from './http.js';
 
 /** Every rule across variables; each applies to any shape declaring all its variables. */
-const RULES: readonly ConfigRule[] = [headersAfterKeepAlive];
+const RULES: readonly ConfigRule[] = [headersAfterKeepAlive, staleAfterDeadline];
 
 /** Parses `source` (default `process.env`) against `shape`; throws {@link ConfigError}. */
 export function parseConfig<S extends z.ZodRawShape>(

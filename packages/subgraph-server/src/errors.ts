@@ -1,7 +1,9 @@
 /**
  * How failures leave a subgraph: a {@link DomainError} or {@link AuthError}
- * keeps its code and message; anything else is logged and answered as an
- * internal error whose message says nothing about the internals in production.
+ * keeps its code and message; a database that cannot serve (unreachable,
+ * or its storage down) is `SERVICE_UNAVAILABLE`; anything else is logged and
+ * answered as an internal error whose message says nothing about the
+ * internals in production.
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
@@ -9,13 +11,42 @@ import { AuthError } from '@rental/auth';
 import { DomainError } from '@rental/errors';
 import type { Logger } from '@rental/observability';
 
-/** Converts a thrown domain or auth error into a GraphQLError with `extensions.code`. */
+/** The driver's names for "the server could not be reached or answer in time". */
+const UNREACHABLE = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+/**
+ * True when the database could not serve: unreachable (above), or a server
+ * error with code 1 (`InternalError`), which is what FerretDB answers when
+ * its storage (PostgreSQL) is down or restarting. A caller may try again
+ * later; whether a write that failed this way took effect is unknown.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.name === 'string' && UNREACHABLE.has(e.name)) return true;
+  return e.name === 'MongoServerError' && e.code === 1;
+}
+
+/** Converts a thrown domain or auth error (or an unavailable database) into a GraphQLError with `extensions.code`. */
 export function toGraphQLError(err: unknown): GraphQLError | undefined {
   if (err instanceof DomainError) {
     const { field, ...rest } = err.details;
     return new GraphQLError(err.message, { extensions: { code: err.code, ...(field ? { field } : {}), ...rest } });
   }
   if (err instanceof AuthError) return new GraphQLError(err.message, { extensions: { code: err.code } });
+  if (isDatabaseUnavailable(err)) {
+    return new GraphQLError('the database is unavailable, try again later', {
+      extensions: { code: 'SERVICE_UNAVAILABLE', dependency: 'database', retryAfterSeconds: 5 },
+    });
+  }
   return undefined;
 }
 
@@ -34,6 +65,7 @@ const PASS_THROUGH = new Set([
 export function formatError(logger: Logger, production: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
+    if (isDatabaseUnavailable(original)) logger.warn({ err: original, path: formatted.path }, 'database unavailable');
     const mapped = toGraphQLError(original);
     if (mapped) return { ...formatted, message: mapped.message, extensions: { ...mapped.extensions } };
     const code = formatted.extensions?.code;

@@ -21,11 +21,19 @@ import { attachSubscriptions, type SubscriptionServer } from './subscriptions.js
 import { AuthError, IDENTITY_HEADER, InternalIdentityVerifier, REQUEST_ID_HEADER, type Identity } from '@rental/auth';
 import { httpServerShape, parseConfig, serverTimeouts, type HttpServerSettings } from '@rental/config';
 import { errorCounter, metrics, requestCounter, requestDuration, type Logger } from '@rental/observability';
+import { TIMEOUT_HEADER, requestDeadline } from './deadline.js';
 import { formatError, toGraphQLError } from './errors.js';
 import { HealthState } from './health.js';
 
 /** What every resolver receives, before the subgraph adds its own parts. */
 export interface BaseContext {
+  /**
+   * When the answer is due (epoch ms, this machine's clock): the caller's
+   * `x-rental-timeout-ms` when it sent one, capped by `REQUEST_DEADLINE_MS`.
+   */
+  deadline: number;
+  /** True when the caller set the deadline (it gives up then, and may compensate after). */
+  deadlineFromCaller: boolean;
   identity: Identity;
   requestId: string;
   logger: Logger;
@@ -68,6 +76,8 @@ export interface SubgraphOptions<Ctx extends BaseContext> {
    * the service's config already validated at start (defaults 65000 / +5000).
    */
   httpTimeouts?: HttpServerSettings;
+  /** `REQUEST_DEADLINE_MS`: the longest a request may take here. Default 10000. */
+  requestDeadlineMs?: number;
 }
 
 export interface RunningSubgraph {
@@ -90,7 +100,16 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
 
   const schema = buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]);
   const subscriptions: SubscriptionServer | undefined = opts.subscriptions
-    ? attachSubscriptions({ httpServer, schema, verifier, logger: opts.logger, production: opts.production, context: opts.context, name: opts.name })
+    ? attachSubscriptions({
+        httpServer,
+        schema,
+        verifier,
+        logger: opts.logger,
+        production: opts.production,
+        context: opts.context,
+        name: opts.name,
+        ...(opts.requestDeadlineMs !== undefined ? { requestDeadlineMs: opts.requestDeadlineMs } : {}),
+      })
     : undefined;
 
   const apollo = new ApolloServer<Ctx>({
@@ -157,6 +176,10 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
     '/graphql',
     express.json({ limit: opts.bodyLimit ?? '100kb' }),
     async (req, res, next) => {
+      // The deadline counts from arrival, before the body and the identity are checked.
+      const timeout = req.header(TIMEOUT_HEADER);
+      res.locals.deadline = requestDeadline(timeout, opts.requestDeadlineMs ?? 10_000);
+      res.locals.deadlineFromCaller = timeout !== undefined;
       const token = req.header(IDENTITY_HEADER);
       try {
         if (!token) throw new AuthError('calls must come through the router or a trusted service');
@@ -172,7 +195,7 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
         const requestId = req.header(REQUEST_ID_HEADER) ?? randomUUID();
         const identity = res.locals.identity as Identity;
         const logger = opts.logger.child({ requestId, caller: identity.sub });
-        return opts.context({ identity, requestId, logger });
+        return opts.context({ identity, requestId, logger, deadline: res.locals.deadline as number, deadlineFromCaller: res.locals.deadlineFromCaller as boolean });
       },
     }),
   );

@@ -56,6 +56,8 @@ export function attachSubscriptions<Ctx extends BaseContext>(opts: {
   logger: Logger;
   production: boolean;
   context: (base: BaseContext) => Ctx | Promise<Ctx>;
+  /** `REQUEST_DEADLINE_MS`, for the context's `deadline`. Default 10000. */
+  requestDeadlineMs?: number;
 }): SubscriptionServer {
   const wss = new WebSocketServer({ server: opts.httpServer, path: '/graphql' });
   const format = formatError(opts.logger, opts.production);
@@ -85,7 +87,8 @@ export function attachSubscriptions<Ctx extends BaseContext>(opts: {
         const identity = ctx.extra.identity!;
         const requestId = ctx.extra.requestId ?? randomUUID();
         const logger = opts.logger.child({ requestId, caller: identity.sub, transport: 'ws' });
-        return opts.context({ identity, requestId, logger });
+        // A subscription's operation (its subscribe and first reads) gets the same deadline as a request.
+        return opts.context({ identity, requestId, logger, deadline: Date.now() + (opts.requestDeadlineMs ?? 10_000), deadlineFromCaller: false });
       },
       onNext(_ctx, _id, _payload, _args, result: ExecutionResult) {
         if (!result.errors || result.errors.length === 0) return;

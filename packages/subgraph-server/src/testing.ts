@@ -18,7 +18,8 @@ export interface SubgraphResponse<T = Record<string, unknown>> {
 /**
  * POSTs `query` to `url` as `identity` (null: no identity header at all, as a
  * caller bypassing the router would). A SERVICE identity is signed with its own
- * name as issuer, any other with `router`.
+ * name as issuer, any other with `router`. `extraHeaders`: e.g. the caller's
+ * deadline (`x-rental-timeout-ms`).
  */
 export async function callSubgraph<T = Record<string, unknown>>(
   url: string,
@@ -26,8 +27,9 @@ export async function callSubgraph<T = Record<string, unknown>>(
   query: string,
   variables: Record<string, unknown> | undefined,
   identity: Identity | null,
+  extraHeaders: Record<string, string> = {},
 ): Promise<SubgraphResponse<T>> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...extraHeaders };
   if (identity) headers[IDENTITY_HEADER] = await signInternalIdentity(identity, secret, identity.role === 'SERVICE' ? identity.sub : 'router');
   const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   const body = (await res.json()) as Omit<SubgraphResponse<T>, 'status'>;

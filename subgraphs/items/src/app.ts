@@ -4,10 +4,9 @@
  */
 import { connectDatabase, databaseName, isDatabaseUp } from '@rental/db';
 import { createLogger, type Logger } from '@rental/observability';
-import { startSubgraph, type RunningSubgraph } from '@rental/subgraph-server';
+import { Admission, startSubgraph, type RunningSubgraph } from '@rental/subgraph-server';
 import type { ItemsConfig } from './config.js';
 import { createContext } from './context.js';
-import { ConcurrencyGate } from './domain/index.js';
 import { ItemsData, itemModel } from './data/index.js';
 import { resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
@@ -37,7 +36,20 @@ export async function startItems(config: ItemsConfig, overrides: ItemsOverrides 
     const model = itemModel(conn);
     await model.init();
     const items = new ItemsData(model);
-    const registrations = new ConcurrencyGate(config.REGISTER_ITEM_CONCURRENCY, config.REGISTER_ITEM_RETRY_AFTER_SECONDS);
+    const gates = {
+      registrations: new Admission({
+        name: 'Product registration',
+        concurrency: config.REGISTER_ITEM_CONCURRENCY,
+        queue: 0,
+        retryAfterSeconds: config.REGISTER_ITEM_RETRY_AFTER_SECONDS,
+      }),
+      holds: new Admission({
+        name: 'holdStock',
+        concurrency: config.HOLD_STOCK_CONCURRENCY,
+        queue: config.HOLD_STOCK_QUEUE,
+        retryAfterSeconds: config.HOLD_STOCK_RETRY_AFTER_SECONDS,
+      }),
+    };
     const server = await startSubgraph({
       name: 'items',
       typeDefs,
@@ -47,9 +59,11 @@ export async function startItems(config: ItemsConfig, overrides: ItemsOverrides 
       internalSecret: config.INTERNAL_JWT_SECRET,
       logger,
       production: config.NODE_ENV === 'production',
-      context: (base) => createContext(base, items, registrations),
+      context: (base) => createContext(base, items, gates),
       readinessChecks: [() => isDatabaseUp(conn)],
       shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+      requestDeadlineMs: config.REQUEST_DEADLINE_MS,
+      httpTimeouts: config,
       dependencyGraceMs: config.DB_LOSS_GRACE_MS,
       onStop: () => conn.close(),
     });

@@ -4,24 +4,29 @@
  * `Item` representations in one `_entities` call).
  */
 import DataLoader from 'dataloader';
-import type { BaseContext } from '@rental/subgraph-server';
+import type { Admission, BaseContext } from '@rental/subgraph-server';
 import type { Item, ItemsData } from './data/index.js';
-import type { ConcurrencyGate } from './domain/index.js';
 
-export interface ItemsContext extends BaseContext {
+/** The admission gates of the writes that can come in a rush. */
+export interface ItemsGates {
+  /** registerItem: REGISTER_ITEM_CONCURRENCY at once, no queue. */
+  registrations: Admission;
+  /** holdStock: HOLD_STOCK_CONCURRENCY at once, HOLD_STOCK_QUEUE waiting. */
+  holds: Admission;
+}
+
+export interface ItemsContext extends BaseContext, ItemsGates {
   items: ItemsData;
   itemLoader: DataLoader<string, Item | null>;
-  /** Bounds concurrent registerItem calls (REGISTER_ITEM_CONCURRENCY). */
-  registrations: ConcurrencyGate;
   /** When the request reached this subgraph (performance.now()), for shedding latency. */
   receivedAt: number;
 }
 
-export function createContext(base: BaseContext, items: ItemsData, registrations: ConcurrencyGate): ItemsContext {
+export function createContext(base: BaseContext, items: ItemsData, gates: ItemsGates): ItemsContext {
   return {
     ...base,
     items,
-    registrations,
+    ...gates,
     receivedAt: performance.now(),
     itemLoader: new DataLoader<string, Item | null>((ids) => items.findItems(ids), { maxBatchSize: 500 }),
   };

@@ -54,7 +54,7 @@ export const resolvers = {
       requireStoreAccess(ctx.identity, args.input.storeId);
       const input = validateRegisterItem(args.input);
       try {
-        const item = await ctx.registrations.run('Product registration', () => ctx.items.registerItem(input));
+        const item = await ctx.registrations.run(ctx.deadline, () => ctx.items.registerItem(input));
         ctx.logger.info({ itemId: item.id, storeId: item.storeId }, 'item registered');
         return item;
       } catch (err) {
@@ -72,7 +72,9 @@ export const resolvers = {
       requireRole(ctx.identity, 'SERVICE');
       const reservationId = normalizeReservationId(args.reservationId);
       const quantity = validateHoldQuantity(args.quantity);
-      return ctx.items.holdStock(reservationId, args.itemId, quantity);
+      // The caller's deadline tells the data layer when a late hold is possible at all (see ItemsData.holdStock).
+      const callerDeadline = ctx.deadlineFromCaller ? ctx.deadline : undefined;
+      return ctx.holds.run(ctx.deadline, () => ctx.items.holdStock(reservationId, args.itemId, quantity, { callerDeadline }));
     },
     async releaseStock(
       _: unknown,

@@ -32,6 +32,7 @@ export interface TestItems {
     query: string,
     variables?: Record<string, unknown>,
     identity?: Identity | null,
+    headers?: Record<string, string>,
   ): Promise<GraphQLResponse<T>>;
   /** Units in stock, read straight from the database. */
   stockOf(itemId: string): Promise<number>;
@@ -40,13 +41,15 @@ export interface TestItems {
   stop(): Promise<void>;
 }
 
-export async function startTestItems(): Promise<TestItems> {
+/** Starts items on its own database; `env` overrides settings (e.g. smaller admission limits). */
+export async function startTestItems(env: Record<string, string> = {}): Promise<TestItems> {
   const secret = process.env.INTERNAL_JWT_SECRET ?? randomBytes(24).toString('hex');
   const config = parseConfig(itemsConfigShape, {
     ...process.env,
     INTERNAL_JWT_SECRET: secret,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
+    ...env,
   });
   const running = await startItems(config, { port: 0, dbPrefix: `test_${randomBytes(6).toString('hex')}` });
   const db = await connectDatabase(config.MONGODB_URI, running.dbName);
@@ -56,7 +59,7 @@ export async function startTestItems(): Promise<TestItems> {
     running,
     db,
     secret,
-    gql: (query, variables, identity = as.anonymous) => callSubgraph(running.url, secret, query, variables, identity),
+    gql: (query, variables, identity = as.anonymous, headers = {}) => callSubgraph(running.url, secret, query, variables, identity, headers),
     async stockOf(itemId) {
       const doc = await items.findOne({ _id: new mongoose.Types.ObjectId(itemId) });
       if (!doc) throw new Error(`no item ${itemId}`);

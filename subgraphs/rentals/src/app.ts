@@ -44,6 +44,8 @@ export async function startRentals(config: RentalsConfig, opts: StartRentalsOpti
       context: (base) => createContext(base, runtime.data, runtime.service),
       readinessChecks: [() => isDatabaseUp(runtime.conn)],
       shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+      requestDeadlineMs: config.REQUEST_DEADLINE_MS,
+      httpTimeouts: config,
       dependencyGraceMs: config.DB_LOSS_GRACE_MS,
       onStop: () => runtime.close(),
     });

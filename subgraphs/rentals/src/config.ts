@@ -1,8 +1,9 @@
 /** The rentals subgraph's environment (API process and worker). */
-import { commonShape, env, mongoShape, redisShape, workerShape, type z } from '@rental/config';
+import { commonShape, env, subgraphShape, mongoShape, redisShape, workerShape, type z } from '@rental/config';
 
 export const rentalsConfigShape = {
   ...commonShape,
+  ...subgraphShape,
   ...mongoShape,
   ...redisShape,
   ...workerShape,

@@ -62,6 +62,7 @@ export async function startRentalsWorker(config: RentalsConfig, opts: RentalsWor
     config.WORKER_HEALTH_PORT === undefined
       ? undefined
       : await startWorkerHealth({
+          httpTimeouts: config,
           name: 'rentals-worker',
           host: config.HOST,
           port: config.WORKER_HEALTH_PORT,

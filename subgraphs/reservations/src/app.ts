@@ -6,7 +6,7 @@
 import { connectDatabase, databaseName, isDatabaseUp } from '@rental/db';
 import { EventBus, OutboxRelay } from '@rental/events';
 import { createLogger, type Logger } from '@rental/observability';
-import { startSubgraph, type RunningSubgraph } from '@rental/subgraph-server';
+import { Admission, startSubgraph, type RunningSubgraph } from '@rental/subgraph-server';
 import type { ReservationsConfig } from './config.js';
 import type { ReservationsContext } from './context.js';
 import { ReservationsData, ViewData, reservationModel, viewModels } from './data/index.js';
@@ -99,6 +99,12 @@ export async function startReservations(config: ReservationsConfig, overrides: R
     };
 
     const saga = new ReservationSaga({ data, items: deps.items, rentals: deps.rentals, publish, logger });
+    const reserving = new Admission({
+      name: 'createReservation',
+      concurrency: config.RESERVE_CONCURRENCY,
+      queue: config.RESERVE_QUEUE,
+      retryAfterSeconds: config.RESERVE_RETRY_AFTER_SECONDS,
+    });
     const sweeper = new SagaSweeper({ data, saga, sweepMs: config.SAGA_SWEEP_MS, staleMs: config.SAGA_STALE_MS, logger });
     relay.start();
     if (!overrides.disableSweeper) sweeper.start();
@@ -114,10 +120,12 @@ export async function startReservations(config: ReservationsConfig, overrides: R
       internalSecret: config.INTERNAL_JWT_SECRET,
       logger,
       production: config.NODE_ENV === 'production',
-      context: (base) => ({ ...base, data, saga, views, feed: ownFeed, sequences: ownSequences, viewCache: new Map() }),
+      context: (base) => ({ ...base, data, saga, reserving, views, feed: ownFeed, sequences: ownSequences, viewCache: new Map() }),
       subscriptions: true,
       readinessChecks: [() => isDatabaseUp(conn)],
       shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+      requestDeadlineMs: config.REQUEST_DEADLINE_MS,
+      httpTimeouts: config,
       dependencyGraceMs: config.DB_LOSS_GRACE_MS,
       async onStop() {
         await sweeper.stop();

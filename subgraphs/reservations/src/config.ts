@@ -1,8 +1,9 @@
 /** The reservations subgraph's environment (API process and worker). */
-import { commonShape, env, mongoShape, redisShape, workerShape, type z } from '@rental/config';
+import { commonShape, env, subgraphShape, mongoShape, redisShape, workerShape, type z } from '@rental/config';
 
 export const reservationsConfigShape = {
   ...commonShape,
+  ...subgraphShape,
   ...mongoShape,
   ...redisShape,
   ...workerShape,
@@ -33,6 +34,12 @@ export const reservationsConfigShape = {
   OUTBOX_SWEEP_MS: env.int(5000, 10),
   /** Events handled at once by the worker. */
   WORKER_CONCURRENCY: env.int(8, 1, 256),
+  /** createReservation sagas run at once in this API process (admission control). */
+  RESERVE_CONCURRENCY: env.int(16, 1, 10_000),
+  /** createReservation calls waiting for a slot at most; the next one gets TRY_LATER at once. */
+  RESERVE_QUEUE: env.int(128, 0, 100_000),
+  /** The `extensions.retryAfterSeconds` hint of a createReservation TRY_LATER. */
+  RESERVE_RETRY_AFTER_SECONDS: env.int(1, 1, 3_600),
 };
 
 export type ReservationsConfig = z.infer<z.ZodObject<typeof reservationsConfigShape>>;

@@ -8,9 +8,11 @@
 import { AuthError, requireRole, type Identity } from '@rental/auth';
 import { badInput, notFound } from '@rental/errors';
 import {
+  assertCanCreate,
   assertCanView,
   historyList,
   isReservationStatus,
+  validateCreateReservation,
   validateReservationId,
   type CreateReservationInput,
   type ReservationStatus,
@@ -211,7 +213,12 @@ export const resolvers = {
 
   Mutation: {
     async createReservation(_: unknown, args: { input: CreateReservationInput }, ctx: ReservationsContext): Promise<ReservationView> {
-      const doc = await ctx.saga.create(ctx.identity, args.input, { requestId: ctx.requestId, logger: ctx.logger });
+      // Who and what first: a refused request never takes a place in the queue.
+      assertCanCreate(ctx.identity);
+      validateCreateReservation(args.input, new Date());
+      const doc = await ctx.reserving.run(ctx.deadline, () =>
+        ctx.saga.create(ctx.identity, args.input, { requestId: ctx.requestId, logger: ctx.logger, deadline: ctx.deadline }),
+      );
       return toView(doc);
     },
     async cancelReservation(

@@ -125,8 +125,9 @@ describe('slow or failing dependencies', () => {
   });
 
   it('the periodic sweeper runs in the API process', async () => {
-    // Stale after 2 s: long enough that a healthy saga on a busy machine is never taken for a stuck one.
-    await t.restartApi({}, { ITEMS_URL: itemsProxy.url, RENTALS_URL: rentalsProxy.url, SAGA_SWEEP_MS: '100', SAGA_STALE_MS: '2000' });
+    // Stale after 2.5 s: long enough that a healthy saga on a busy machine is never taken for a stuck one
+    // (staleness must exceed the request deadline + 1 s, so the deadline is lowered with it).
+    await t.restartApi({}, { ITEMS_URL: itemsProxy.url, RENTALS_URL: rentalsProxy.url, SAGA_SWEEP_MS: '100', SAGA_STALE_MS: '2500', REQUEST_DEADLINE_MS: '1400' });
     try {
       const itemId = await t.registerItem({ stock: 1 });
       const id = randomUUID();
@@ -140,7 +141,7 @@ describe('slow or failing dependencies', () => {
       // A confirmed reservation is never touched by the sweeper.
       const ok = await t.create(itemId, {}, as.customer());
       expect(ok.data?.createReservation.status).toBe('CONFIRMED');
-      await new Promise((r) => setTimeout(r, 2_500));
+      await new Promise((r) => setTimeout(r, 3_000));
       expect((await t.doc(ok.data!.createReservation.id))?.status).toBe('CONFIRMED');
     } finally {
       await t.restartApi({ disableSweeper: true }, { ITEMS_URL: itemsProxy.url, RENTALS_URL: rentalsProxy.url });

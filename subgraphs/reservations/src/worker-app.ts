@@ -70,6 +70,7 @@ export async function startReservationsWorker(
       config.WORKER_HEALTH_PORT === undefined
         ? undefined
         : await startWorkerHealth({
+            httpTimeouts: config,
             name: 'reservations-worker',
             host: config.HOST,
             port: config.WORKER_HEALTH_PORT,

@@ -78,6 +78,8 @@ export async function startStores(config: StoresConfig, opts: StoresRunOptions =
       context: (base) => ({ ...base, models: res.models, loaders: createLoaders(res.models), orders: res.orders }),
       readinessChecks: [() => isDatabaseUp(res.conn)],
       shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
+      requestDeadlineMs: config.REQUEST_DEADLINE_MS,
+      httpTimeouts: config,
       dependencyGraceMs: config.DB_LOSS_GRACE_MS,
       onStop: () => res.close(),
     });

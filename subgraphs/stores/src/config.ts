@@ -2,10 +2,11 @@
  * The stores subgraph's environment: the API process (`main.ts`) and the
  * worker (`worker-main.ts`) read the same shape.
  */
-import { commonShape, env, loadConfig, mongoShape, redisShape, workerShape, type z } from '@rental/config';
+import { commonShape, env, subgraphShape, loadConfig, mongoShape, redisShape, workerShape, type z } from '@rental/config';
 
 export const storesConfigShape = {
   ...commonShape,
+  ...subgraphShape,
   ...mongoShape,
   ...redisShape,
   ...workerShape,

@@ -74,6 +74,7 @@ export async function startStoresWorker(config: StoresConfig, opts: StoresRunOpt
     config.WORKER_HEALTH_PORT === undefined
       ? undefined
       : await startWorkerHealth({
+          httpTimeouts: config,
           name: 'stores-worker',
           host: config.HOST,
           port: config.WORKER_HEALTH_PORT,

@@ -9,6 +9,12 @@
  *   `$set holds.<rid>`. Then, if a release tombstone exists for the
  *   reservation, the hold was a late retry of an already released one: undo it
  *   (same conditional update as a release) and answer the released hold.
+ *   That read is needed only when the hold may be late: a caller releases a
+ *   reservation's hold only after it has given up waiting for every hold it
+ *   sent (its deadline) or after the hold answered, so a hold applied well
+ *   before the deadline its caller sent (`callerDeadline`, less
+ *   {@link LATE_HOLD_MARGIN_MS} for network delay) cannot have been released
+ *   yet, and skips it. Without a caller deadline the read always happens.
  * - release: write the tombstone `stock_releases/<item>:<rid>` FIRST, then
  *   `{_id, holds.<rid>.quantity: q}` → `$unset holds.<rid>`, `$inc stock +q`.
  * Because the tombstone is written before the hold leaves the item, any hold
@@ -90,6 +96,19 @@ function toHold(reservationId: string, itemId: string, hold: HoldDoc, item?: Ite
   };
 }
 
+/**
+ * How close to its caller's deadline a hold must land to be checked against
+ * release tombstones (it could then be a hold its caller gave up on). Covers
+ * the network's delay between the caller and us, which makes our copy of the
+ * deadline later than the caller's.
+ */
+export const LATE_HOLD_MARGIN_MS = 1_000;
+
+export interface HoldOptions {
+  /** When the caller stops waiting (epoch ms, our clock), if it said so. */
+  callerDeadline?: number;
+}
+
 export class ItemsData {
 
   constructor(
@@ -144,12 +163,12 @@ export class ItemsData {
    * it matches only while the stock suffices and the reservation holds nothing
    * here yet. When it matches nothing, a read tells why.
    */
-  async holdStock(reservationId: string, itemId: string, quantity: number): Promise<StockHold> {
+  async holdStock(reservationId: string, itemId: string, quantity: number, options: HoldOptions = {}): Promise<StockHold> {
     if (!isItemId(itemId)) throw notFound('item', itemId);
-    return this.holdOnce(reservationId, itemId, quantity);
+    return this.holdOnce(reservationId, itemId, quantity, options);
   }
 
-  private async holdOnce(reservationId: string, itemId: string, quantity: number): Promise<StockHold> {
+  private async holdOnce(reservationId: string, itemId: string, quantity: number, options: HoldOptions): Promise<StockHold> {
     const key = `holds.${reservationId}`;
     const hold: HoldDoc = { quantity, at: new Date(), released: false };
     const updated = await this.model
@@ -160,6 +179,8 @@ export class ItemsData {
       )
       .lean<LeanItem>();
     if (updated) {
+      const inTime = options.callerDeadline !== undefined && Date.now() < options.callerDeadline - LATE_HOLD_MARGIN_MS;
+      if (inTime) return toHold(reservationId, itemId, hold, toItem(updated));
       const tombstone = await this.findRelease(reservationId, itemId);
       if (!tombstone) return toHold(reservationId, itemId, hold, toItem(updated));
       // A late retry of a hold that was already released: give the units back.

@@ -3,4 +3,3 @@ export * from './holds.js';
 export * from './pagination.js';
 export * from './filter.js';
 export * from './ids.js';
-export * from './concurrency-gate.js';

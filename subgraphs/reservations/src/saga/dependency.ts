@@ -5,11 +5,22 @@
  *
  * Every call the saga makes is idempotent per reservation id, so retrying is
  * safe; what is retried is what may be transient: a refused connection, a
- * reset, a timeout, HTTP 5xx, an INTERNAL_SERVER_ERROR / SERVICE_UNAVAILABLE /
- * TRY_LATER answer. A domain answer (INSUFFICIENT_STOCK, NOT_FOUND,
- * BAD_USER_INPUT, INVALID_STATE, …) is the dependency doing its job: it is
- * thrown as a {@link DomainError} at once, never retried, and the breaker's
- * `errorFilter` does not count it as a failure.
+ * reset, a timeout, HTTP 5xx, an INTERNAL_SERVER_ERROR / SERVICE_UNAVAILABLE
+ * answer. A domain answer (INSUFFICIENT_STOCK, NOT_FOUND, BAD_USER_INPUT,
+ * INVALID_STATE, …) is the dependency doing its job: it is thrown as a
+ * {@link DomainError} at once, never retried, and the breaker's `errorFilter`
+ * does not count it as a failure. So is TRY_LATER: the dependency shed the
+ * call before doing anything (its admission gate was full), which is not a
+ * failure of the dependency, and the caller's own client decides when to
+ * come back.
+ *
+ * Deadlines: a call made with `deadline` (epoch ms) never waits past it. Each
+ * attempt's timeout is the configured one or what is left of the deadline,
+ * whichever is shorter, and the dependency is told it in
+ * {@link TIMEOUT_HEADER}; no attempt starts once the deadline has passed.
+ * An attempt that timed out on a budget our deadline cut short is not held
+ * against the dependency's breaker: the time went into our own queue or
+ * earlier steps, not into the dependency.
  *
  * Every other failure ends as a {@link DependencyFailure}, which says whether
  * the call may have taken effect (`maybeApplied`: a timeout or a reset after
@@ -18,13 +29,14 @@
  */
 import CircuitBreaker from 'opossum';
 import { IDENTITY_HEADER, REQUEST_ID_HEADER, type InternalIdentitySigner } from '@rental/auth';
+import { TIMEOUT_HEADER } from '@rental/subgraph-server';
 import { DomainError, ERROR_CODES, type ErrorCode } from '@rental/errors';
 import { prom, metrics, type Logger } from '@rental/observability';
 
 export type DependencyName = 'items' | 'rentals';
 
 /** Why a call failed when the dependency gave no domain answer. */
-export type FailureKind = 'open' | 'refused' | 'timeout' | 'network' | 'http' | 'server-error' | 'bad-response';
+export type FailureKind = 'open' | 'refused' | 'timeout' | 'deadline' | 'network' | 'http' | 'server-error' | 'bad-response';
 
 /** A call that failed for a reason other than a domain answer. */
 export class DependencyFailure extends Error {
@@ -36,6 +48,8 @@ export class DependencyFailure extends Error {
     /** True when an attempt may have reached the dependency and changed something. */
     readonly maybeApplied: boolean,
     readonly retryable: boolean,
+    /** A timeout on a budget our own deadline cut short: not the dependency's failure (the breaker ignores it). */
+    readonly ourBudget = false,
   ) {
     super(`${dependency}: ${detail}`);
     this.name = 'DependencyFailure';
@@ -79,6 +93,8 @@ export interface DependencyOptions {
 
 export interface CallContext {
   requestId?: string;
+  /** When the caller stops waiting (epoch ms): no attempt runs past it. */
+  deadline?: number;
 }
 
 /** Breaker state for metrics: 0 closed, 1 half-open, 2 open. */
@@ -99,10 +115,8 @@ const callCounter = new prom.Counter({
   registers: [metrics],
 });
 
-/** Codes a dependency may answer that are its considered (domain) answer. */
-const DOMAIN_ANSWERS = new Set<ErrorCode>(
-  ERROR_CODES.filter((c) => c !== 'SERVICE_UNAVAILABLE' && c !== 'TRY_LATER' && c !== 'UNAUTHENTICATED' && c !== 'FORBIDDEN'),
-);
+/** Codes a dependency may answer that are its considered answer (TRY_LATER included: it shed the call, did nothing). */
+const DOMAIN_ANSWERS = new Set<ErrorCode>(ERROR_CODES.filter((c) => c !== 'SERVICE_UNAVAILABLE' && c !== 'UNAUTHENTICATED' && c !== 'FORBIDDEN'));
 
 interface GraphQLBody<T> {
   data?: T | null;
@@ -129,8 +143,8 @@ export class DependencyClient {
       rollingCountTimeout: opts.breaker.rollingMs,
       rollingCountBuckets: 10,
       name: opts.name,
-      // A domain answer is a healthy dependency: not a breaker failure.
-      errorFilter: (err: unknown) => err instanceof DomainError,
+      // A domain answer is a healthy dependency, and a timeout our own deadline cut short is ours: not breaker failures.
+      errorFilter: (err: unknown) => err instanceof DomainError || (err instanceof DependencyFailure && err.ourBudget),
     });
     const label = { service: opts.service, dependency: opts.name };
     breakerGauge.set(label, 0);
@@ -166,6 +180,10 @@ export class DependencyClient {
   async request<T>(operation: string, query: string, variables: Record<string, unknown>, ctx: CallContext = {}): Promise<T> {
     let maybeApplied = false;
     for (let attempt = 0; ; attempt += 1) {
+      if (ctx.deadline !== undefined && ctx.deadline - Date.now() <= 0) {
+        // Not sent: nothing to compensate for this attempt.
+        throw new DependencyFailure(this.opts.name, 'deadline', 'no time left before the request deadline', maybeApplied, false);
+      }
       try {
         const data = (await this.breaker.fire(() => this.attemptOnce<T>(operation, query, variables, ctx))) as T;
         callCounter.inc({ service: this.opts.service, dependency: this.opts.name, operation, outcome: 'ok' });
@@ -184,7 +202,7 @@ export class DependencyClient {
           'dependency call failed',
         );
         if (last) {
-          throw new DependencyFailure(this.opts.name, failure.kind, failure.detail, maybeApplied, failure.retryable);
+          throw new DependencyFailure(this.opts.name, failure.kind, failure.detail, maybeApplied, failure.retryable, failure.ourBudget);
         }
         // Exponential backoff with jitter: base × 2^attempt × [0.5, 1).
         await sleep(this.opts.backoffMs * 2 ** attempt * (0.5 + Math.random() / 2));
@@ -198,17 +216,29 @@ export class DependencyClient {
   }
 
   private async attemptOnce<T>(operation: string, query: string, variables: Record<string, unknown>, ctx: CallContext): Promise<T> {
+    const left = ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now();
+    const timeoutMs = Math.max(1, Math.floor(Math.min(this.opts.timeoutMs, left)));
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       [IDENTITY_HEADER]: await this.opts.signer.sign({ sub: this.opts.service, role: 'SERVICE' }),
+      [TIMEOUT_HEADER]: String(timeoutMs),
     };
     if (ctx.requestId) headers[REQUEST_ID_HEADER] = ctx.requestId;
-    const res = await fetch(this.opts.url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ operationName: operation, query, variables }),
-      signal: AbortSignal.timeout(this.opts.timeoutMs),
-    });
+    let res: Response;
+    try {
+      res = await fetch(this.opts.url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ operationName: operation, query, variables }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      if ((name === 'TimeoutError' || name === 'AbortError') && timeoutMs < this.opts.timeoutMs) {
+        throw new DependencyFailure(this.opts.name, 'timeout', `no answer within ${timeoutMs} ms (the rest of the request's deadline)`, true, false, true);
+      }
+      throw err;
+    }
     let body: GraphQLBody<T>;
     try {
       body = (await res.json()) as GraphQLBody<T>;

@@ -20,12 +20,22 @@
  * Each status change is one conditional update from the expected status; the
  * saga's PENDING → … updates also require that the sweeper has not taken the
  * reservation over (`SAGA_OWNS`).
+ *
+ * Deadlines: a request's `deadline` bounds everything it waits for. The
+ * forward steps (item, hold, charge) must finish {@link COMPENSATION_RESERVE_MS}
+ * before it, so a failure still leaves time to compensate; compensation uses
+ * the rest. A write to our own database that fails, or does not answer by
+ * the deadline, ends the request with SERVICE_UNAVAILABLE (dependency
+ * `database`) and compensates nothing: whether it landed is unknown, so the
+ * reservation is left to the sweeper, which settles a PENDING one (it
+ * compensates both steps) and leaves one that reached its next status.
  */
 import { randomUUID } from 'node:crypto';
 import type { Identity } from '@rental/auth';
 import { DomainError, notFound } from '@rental/errors';
 import { createEvent, type DomainEvent } from '@rental/events';
 import type { Logger } from '@rental/observability';
+import { isDatabaseUnavailable } from '@rental/subgraph-server';
 import {
   assertCanCancel,
   assertCanCreate,
@@ -60,7 +70,16 @@ export interface SagaDeps {
 export interface RequestContext {
   requestId?: string;
   logger?: Logger;
+  /** When the caller stops waiting (epoch ms); none: only each call's own timeout applies. */
+  deadline?: number;
 }
+
+/**
+ * Time kept back from a request's deadline for compensating a failed step (a
+ * refund and a release): this much, or a quarter of the time left when the
+ * request starts, whichever is less.
+ */
+export const COMPENSATION_RESERVE_MS = 2_000;
 
 /** Reason recorded when the sweeper settles a reservation whose saga never finished. */
 export const STALE_SAGA_REASON = 'SERVICE_UNAVAILABLE: saga did not complete';
@@ -86,7 +105,10 @@ export class ReservationSaga {
   async create(identity: Identity, rawInput: CreateReservationInput, ctx: RequestContext = {}): Promise<ReservationDoc> {
     assertCanCreate(identity);
     const input = validateCreateReservation(rawInput, this.now());
-    const call: CallContext = { requestId: ctx.requestId };
+    // Forward steps stop early enough to leave the reserve for compensation (`undo`).
+    const reserve = ctx.deadline === undefined ? 0 : Math.min(COMPENSATION_RESERVE_MS, (ctx.deadline - Date.now()) / 4);
+    const call: CallContext = { requestId: ctx.requestId, ...(ctx.deadline !== undefined ? { deadline: ctx.deadline - reserve } : {}) };
+    const undo: CallContext = { requestId: ctx.requestId, ...(ctx.deadline !== undefined ? { deadline: ctx.deadline } : {}) };
     const { data, items, rentals } = this.deps;
 
     let item;
@@ -99,21 +121,19 @@ export class ReservationSaga {
 
     const id = randomUUID();
     const log = (ctx.logger ?? this.deps.logger).child({ reservationId: id });
-    const doc = await data.insertPending(
-      {
-        _id: id,
-        customerId: identity.sub,
-        itemId: item.id,
-        itemName: item.name,
-        storeId: item.storeId,
-        quantity: input.quantity,
-        startDate: input.startDate,
-        endDate: input.endDate,
-        days: input.days,
-        requestId: ctx.requestId ?? null,
-      },
-      this.now(),
-    );
+    const pending = {
+      _id: id,
+      customerId: identity.sub,
+      itemId: item.id,
+      itemName: item.name,
+      storeId: item.storeId,
+      quantity: input.quantity,
+      startDate: input.startDate,
+      endDate: input.endDate,
+      days: input.days,
+      requestId: ctx.requestId ?? null,
+    };
+    const doc = await this.stored(data.insertPending(pending, this.now()), ctx.deadline);
 
     // 1. Take the stock.
     let hold: StockHold;
@@ -125,11 +145,11 @@ export class ReservationSaga {
         await this.reject(doc, `${err.code}: ${err.message}`, ctx);
         throw err;
       }
-      throw await this.abort(doc, { hold: this.maybeApplied(err), charge: false }, err, ctx, log);
+      throw await this.abort(doc, { hold: this.maybeApplied(err), charge: false }, err, ctx, log, undo);
     }
     if (hold.released) {
       // The sweeper already settled this reservation and gave the hold back.
-      throw await this.abort(doc, { hold: false, charge: false }, new Error('hold already released'), ctx, log);
+      throw await this.abort(doc, { hold: false, charge: false }, new Error('hold already released'), ctx, log, undo);
     }
 
     // 2. The price, from the rate items answered with the hold.
@@ -137,7 +157,7 @@ export class ReservationSaga {
     try {
       amount = totalPrice(input.quantity, hold.item.dailyRate, input.days);
     } catch (err) {
-      if (await this.compensate(doc, { hold: true, charge: false }, call, log)) {
+      if (await this.compensate(doc, { hold: true, charge: false }, undo, log)) {
         await this.reject(doc, `${(err as DomainError).code}: ${describe(err)}`, ctx);
       }
       throw err;
@@ -161,12 +181,12 @@ export class ReservationSaga {
     } catch (err) {
       if (err instanceof DomainError) {
         // e.g. BAD_USER_INPUT on paymentToken: nothing was charged; give the stock back.
-        if (await this.compensate(doc, { hold: true, charge: false }, call, log)) {
+        if (await this.compensate(doc, { hold: true, charge: false }, undo, log)) {
           await this.reject(doc, `${err.code}: ${err.message}`, ctx, { dailyRate: hold.item.dailyRate, totalPrice: amount });
         }
         throw err;
       }
-      throw await this.abort(doc, { hold: true, charge: this.maybeApplied(err) }, err, ctx, log);
+      throw await this.abort(doc, { hold: true, charge: this.maybeApplied(err) }, err, ctx, log, undo);
     }
     const priced = { dailyRate: hold.item.dailyRate, totalPrice: amount };
 
@@ -174,9 +194,10 @@ export class ReservationSaga {
       // DECLINED, or FAILED (the provider never answered): a decline for the customer.
       // REFUNDED here means the sweeper settled the reservation meanwhile.
       const effects = { hold: true, charge: payment.status === 'REFUNDED' };
-      if (!(await this.compensate(doc, effects, call, log))) throw this.unavailable('items');
+      if (!(await this.compensate(doc, effects, undo, log))) throw this.unavailable('items');
       const reason = payment.status === 'DECLINED' ? 'payment declined' : `payment ${payment.status.toLowerCase()}`;
       const failed = await this.move(id, [transition('PENDING', 'PAYMENT_FAILED', reason)], {
+        deadline: ctx.deadline,
         set: priced,
         filter: SAGA_OWNS,
         events: [
@@ -197,6 +218,7 @@ export class ReservationSaga {
 
     // 4. Confirm.
     const confirmed = await this.move(id, [transition('PENDING', 'CONFIRMED')], {
+      deadline: ctx.deadline,
       set: priced,
       filter: SAGA_OWNS,
       events: [
@@ -222,7 +244,7 @@ export class ReservationSaga {
       // The sweeper took the reservation over while this request ran long:
       // undo what this request did (idempotent, the sweeper may do it too).
       log.warn('reservation settled by the sweeper before it could be confirmed; compensating');
-      await this.compensate(doc, { hold: true, charge: true }, call, log);
+      await this.compensate(doc, { hold: true, charge: true }, undo, log);
       throw this.unavailable('reservations');
     }
     log.info({ totalPrice: amount }, 'reservation confirmed');
@@ -305,15 +327,50 @@ export class ReservationSaga {
    * One conditional move (see `ReservationsData.move`) with its events in the
    * outbox, then their publication; a move that matched nothing publishes nothing.
    */
-  private async move(id: string, steps: readonly Transition[], options: MoveOptions & { events: readonly DomainEvent[] }): Promise<ReservationDoc | null> {
-    const moved = await this.deps.data.move(id, steps, options);
+  private async move(
+    id: string,
+    steps: readonly Transition[],
+    { deadline, ...options }: MoveOptions & { events: readonly DomainEvent[]; deadline?: number },
+  ): Promise<ReservationDoc | null> {
+    const moved = await this.stored(this.deps.data.move(id, steps, options), deadline);
     if (moved) await this.deps.publish(id, options.events);
     return moved;
+  }
+
+  /**
+   * A write (or read) of our own database, within `deadline` when there is
+   * one: a failure of the database, or no answer in time, becomes
+   * SERVICE_UNAVAILABLE (see the module comment for why nothing is
+   * compensated then). Other errors pass through.
+   */
+  private async stored<T>(work: Promise<T>, deadline: number | undefined): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late =
+      deadline === undefined
+        ? undefined
+        : new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new DatabaseLate()), Math.max(0, deadline - Date.now()));
+          });
+    work.catch(() => undefined); // settles after a timeout: not an unhandled rejection
+    try {
+      return await (late ? Promise.race([work, late]) : work);
+    } catch (err) {
+      if (err instanceof DatabaseLate || isDatabaseUnavailable(err)) {
+        throw new DomainError('SERVICE_UNAVAILABLE', 'the reservation could not be recorded, try again later', {
+          dependency: 'database',
+          retryAfterSeconds: 5,
+        });
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** PENDING → REJECTED with ReservationRejected, by the request path. */
   private async reject(doc: ReservationDoc, reason: string, ctx: RequestContext, set: Record<string, unknown> = {}): Promise<void> {
     await this.move(doc._id, [transition('PENDING', 'REJECTED', reason)], {
+      deadline: ctx.deadline,
       set,
       filter: SAGA_OWNS,
       events: [
@@ -330,11 +387,11 @@ export class ReservationSaga {
    * A dependency failed without a domain answer: undo what may have happened,
    * then REJECTED (reason SERVICE_UNAVAILABLE). Returns the error to throw.
    */
-  private async abort(doc: ReservationDoc, effects: Effects, err: unknown, ctx: RequestContext, log: Logger): Promise<Error> {
+  private async abort(doc: ReservationDoc, effects: Effects, err: unknown, ctx: RequestContext, log: Logger, undo: CallContext): Promise<Error> {
     const failure =
       err instanceof DependencyFailure ? err : new DependencyFailure('items', 'network', describe(err), true, false);
     log.warn({ dependency: failure.dependency, kind: failure.kind, err: failure.message, effects }, 'saga step failed; compensating');
-    if (await this.compensate(doc, effects, { requestId: ctx.requestId }, log)) {
+    if (await this.compensate(doc, effects, undo, log)) {
       await this.reject(doc, `SERVICE_UNAVAILABLE: ${failure.message}`, ctx);
     }
     // Not compensated: the reservation stays PENDING and the sweeper settles it.
@@ -352,7 +409,7 @@ export class ReservationSaga {
       try {
         await this.deps.rentals.refundPayment(doc._id, call);
       } catch (err) {
-        if (err instanceof DomainError) {
+        if (err instanceof DomainError && err.code !== 'TRY_LATER') {
           log.error({ err: err.message, code: err.code }, 'compensation: rentals refused the refund');
         } else {
           log.warn({ err: describe(err) }, 'compensation: refund failed; will retry');
@@ -364,7 +421,7 @@ export class ReservationSaga {
       try {
         await this.deps.items.releaseStock(doc._id, doc.itemId, call);
       } catch (err) {
-        if (err instanceof DomainError) {
+        if (err instanceof DomainError && err.code !== 'TRY_LATER') {
           log.error({ err: err.message, code: err.code }, 'compensation: items refused the release');
         } else {
           log.warn({ err: describe(err) }, 'compensation: stock release failed; will retry');
@@ -388,6 +445,14 @@ export class ReservationSaga {
       dependency,
       retryAfterSeconds: 5,
     });
+  }
+}
+
+/** Our database did not answer before the request's deadline. */
+class DatabaseLate extends Error {
+  constructor() {
+    super('the database did not answer before the deadline');
+    this.name = 'DatabaseLate';
   }
 }
 
