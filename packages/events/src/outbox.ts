@@ -301,10 +301,11 @@ export class OutboxRelay {
     if (keys.length === 0) return;
     const exists = Object.fromEntries(keys.map((k) => [`outbox.${k}`, { $exists: true }]));
     const unset = Object.fromEntries(keys.map((k) => [`outbox.${k}`, '']));
-    const all = await model.updateOne({ _id: docId, ...exists }, { $unset: unset, $inc: { outboxCount: -keys.length } });
+    // The driver directly: `docId` is the stored `_id` (read from the document, or the caller's own).
+    const all = await model.collection.updateOne({ _id: docId, ...exists } as never, { $unset: unset, $inc: { outboxCount: -keys.length } });
     if (all.matchedCount > 0 || keys.length === 1) return;
     for (const k of keys) {
-      await model.updateOne({ _id: docId, [`outbox.${k}`]: { $exists: true } }, { $unset: { [`outbox.${k}`]: '' }, $inc: { outboxCount: -1 } });
+      await model.collection.updateOne({ _id: docId, [`outbox.${k}`]: { $exists: true } } as never, { $unset: { [`outbox.${k}`]: '' }, $inc: { outboxCount: -1 } });
     }
   }
 }

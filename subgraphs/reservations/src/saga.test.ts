@@ -46,7 +46,12 @@ describe('createReservation', () => {
       correlationId: r.id,
       payload: { reservationId: r.id, itemName: 'Drone', storeId: 'store-1', quantity: 2, totalPrice: 7500 },
     });
-    expect((await t.doc(r.id))?.outboxCount).toBe(0);
+    const stored = await t.doc(r.id);
+    expect(stored?.outboxCount).toBe(0);
+    // Written with the driver, not through a mongoose document: still what the schema describes.
+    expect(new t.api.data.model(stored).validateSync()).toBeUndefined();
+    expect(stored).toMatchObject({ status: 'CONFIRMED', dailyRate: 1250, totalPrice: 7500, settlingSince: null });
+    expect(stored!.updatedAt.getTime()).toBeGreaterThanOrEqual(stored!.createdAt.getTime());
   });
 
   it('ends PAYMENT_FAILED with the stock back on a declined card, error PAYMENT_DECLINED', async () => {

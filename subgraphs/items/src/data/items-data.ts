@@ -22,7 +22,7 @@
  * hold before it finds the existing entry and changes nothing. A repeated
  * release finds no entry and answers from the tombstone.
  */
-import type { FilterQuery } from 'mongoose';
+import { Types, type FilterQuery } from 'mongoose';
 import { notFound } from '@rental/errors';
 import {
   holdConflict,
@@ -170,14 +170,14 @@ export class ItemsData {
 
   private async holdOnce(reservationId: string, itemId: string, quantity: number, options: HoldOptions): Promise<StockHold> {
     const key = `holds.${reservationId}`;
-    const hold: HoldDoc = { quantity, at: new Date(), released: false };
-    const updated = await this.model
-      .findOneAndUpdate(
-        { _id: itemId, stock: { $gte: quantity }, [key]: { $exists: false } },
-        { $inc: { stock: -quantity }, $set: { [key]: hold } },
-        { new: true },
-      )
-      .lean<LeanItem>();
+    const at = new Date();
+    const hold: HoldDoc = { quantity, at, released: false };
+    // The hot path of every reservation: straight to the driver (mongoose's casting adds nothing to these values).
+    const updated = (await this.model.collection.findOneAndUpdate(
+      { _id: new Types.ObjectId(itemId), stock: { $gte: quantity }, [key]: { $exists: false } },
+      { $inc: { stock: -quantity }, $set: { [key]: hold, updatedAt: at } },
+      { returnDocument: 'after' },
+    )) as LeanItem | null;
     if (updated) {
       const inTime = options.callerDeadline !== undefined && Date.now() < options.callerDeadline - LATE_HOLD_MARGIN_MS;
       if (inTime) return toHold(reservationId, itemId, hold, toItem(updated));

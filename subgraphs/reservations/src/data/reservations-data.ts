@@ -4,6 +4,13 @@
  * `$push history`, plus the events of the change in the outbox (`withOutbox`)
  * and, for a consumed event, `markProcessed` guarded by `notProcessed`. No
  * read-modify-write, no transactions: FerretDB 1.24 compatible.
+ *
+ * The two writes of every reservation (the PENDING insert and each move) go
+ * to the driver directly (`model.collection`): mongoose's document building,
+ * casting and validation cost CPU on every reservation and add nothing here
+ * (the values are built by this code from validated input). The schema stays
+ * the contract of what is stored; the saga tests check stored documents
+ * against it. `updatedAt` is set here, as mongoose's timestamps would.
  */
 import { withOutbox, type DomainEvent } from '@rental/events';
 import type { Transition } from '../domain/index.js';
@@ -31,26 +38,23 @@ export const SAGA_OWNS = { settlingSince: null } as const;
 export class ReservationsData {
   constructor(readonly model: ReservationModel) {}
 
-  /**
-   * Inserts a PENDING reservation with its first history entry: checked
-   * against the schema, then one insert with the driver (mongoose's `save`
-   * adds nothing this document needs, and costs CPU on every reservation).
-   */
+  /** Inserts a PENDING reservation with its first history entry (one insert, with the driver). */
   async insertPending(fields: NewReservation, at: Date = new Date()): Promise<ReservationDoc> {
-    const doc = new this.model({
+    const doc: ReservationDoc = {
       ...fields,
       status: 'PENDING',
       history: [{ status: 'PENDING', at, reason: null }],
       dailyRate: null,
       totalPrice: null,
       settlingSince: null,
+      outbox: {},
+      outboxCount: 0,
+      processedEvents: {},
       createdAt: at,
       updatedAt: at,
-    });
-    await doc.validate();
-    const stored = doc.toObject() as ReservationDoc;
-    await this.model.collection.insertOne(stored as never);
-    return stored;
+    };
+    await this.model.collection.insertOne(doc as never);
+    return doc;
   }
 
   async findById(id: string): Promise<ReservationDoc | null> {
@@ -74,14 +78,15 @@ export class ReservationsData {
     const entries: HistoryEntry[] = steps.map((s) => ({ status: s.to, at, reason: s.reason ?? null }));
     const update = withOutbox(
       {
-        $set: { status: last.to, ...(options.set ?? {}) },
+        $set: { status: last.to, updatedAt: at, ...(options.set ?? {}) },
         $push: { history: { $each: entries } },
       },
       options.events ?? [],
     );
-    return this.model
-      .findOneAndUpdate({ ...(options.filter ?? {}), _id: id, status: first.from }, update, { new: true })
-      .lean<ReservationDoc>();
+    const doc = await this.model.collection.findOneAndUpdate({ ...(options.filter ?? {}), _id: id as never, status: first.from }, update as never, {
+      returnDocument: 'after',
+    });
+    return doc as unknown as ReservationDoc | null;
   }
 
   /**

@@ -14,6 +14,10 @@
  * failure of the dependency, and the caller's own client decides when to
  * come back.
  *
+ * Transport: undici's `request` on a keep-alive connection pool per
+ * dependency (the global `fetch` builds WHATWG streams, a Response and
+ * DOMExceptions per call: a fifth of this service's CPU in a profile).
+ *
  * Deadlines: a call made with `deadline` (epoch ms) never waits past it. Each
  * attempt's timeout is the configured one or what is left of the deadline,
  * whichever is shorter, and the dependency is told it in
@@ -28,6 +32,7 @@
  * open). The saga compensates only what may have happened.
  */
 import CircuitBreaker from 'opossum';
+import { Pool } from 'undici';
 import { IDENTITY_HEADER, REQUEST_ID_HEADER, type InternalIdentitySigner } from '@rental/auth';
 import { TIMEOUT_HEADER } from '@rental/subgraph-server';
 import { DomainError, ERROR_CODES, type ErrorCode } from '@rental/errors';
@@ -123,6 +128,12 @@ interface GraphQLBody<T> {
   errors?: Array<{ message?: string; extensions?: { code?: unknown; field?: unknown } }>;
 }
 
+/** The attempt's AbortSignal fired (its timeout): undici rejects with the signal's reason or its own abort error. */
+function isAbort(err: unknown): boolean {
+  const e = err as { name?: string; code?: string } | null;
+  return e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED';
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -131,9 +142,14 @@ function sleep(ms: number): Promise<void> {
 export class DependencyClient {
   readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
   private readonly opts: DependencyOptions;
+  private readonly pool: Pool;
+  private readonly path: string;
 
   constructor(opts: DependencyOptions) {
     this.opts = opts;
+    const url = new URL(opts.url);
+    this.pool = new Pool(url.origin);
+    this.path = `${url.pathname}${url.search}`;
     this.breaker = new CircuitBreaker((attempt: () => Promise<unknown>) => attempt(), {
       // The attempt carries its own timeout (AbortSignal), which also cancels the request.
       timeout: false,
@@ -210,9 +226,10 @@ export class DependencyClient {
     }
   }
 
-  /** Stops the breaker's timers. */
+  /** Stops the breaker's timers and closes the connections. */
   shutdown(): void {
     this.breaker.shutdown();
+    this.pool.close().catch(() => undefined);
   }
 
   private async attemptOnce<T>(operation: string, query: string, variables: Record<string, unknown>, ctx: CallContext): Promise<T> {
@@ -224,27 +241,29 @@ export class DependencyClient {
       [TIMEOUT_HEADER]: String(timeoutMs),
     };
     if (ctx.requestId) headers[REQUEST_ID_HEADER] = ctx.requestId;
-    let res: Response;
+    let status: number;
+    let body: GraphQLBody<T>;
     try {
-      res = await fetch(this.opts.url, {
+      const res = await this.pool.request({
+        path: this.path,
         method: 'POST',
         headers,
         body: JSON.stringify({ operationName: operation, query, variables }),
         signal: AbortSignal.timeout(timeoutMs),
       });
+      status = res.statusCode;
+      try {
+        body = (await res.body.json()) as GraphQLBody<T>;
+      } catch (err) {
+        if (isAbort(err)) throw err;
+        if (status >= 500) throw new DependencyFailure(this.opts.name, 'http', `HTTP ${status}`, true, true);
+        throw new DependencyFailure(this.opts.name, 'bad-response', `HTTP ${status} without a JSON body`, false, false);
+      }
     } catch (err) {
-      const name = (err as { name?: string }).name;
-      if ((name === 'TimeoutError' || name === 'AbortError') && timeoutMs < this.opts.timeoutMs) {
+      if (isAbort(err) && timeoutMs < this.opts.timeoutMs) {
         throw new DependencyFailure(this.opts.name, 'timeout', `no answer within ${timeoutMs} ms (the rest of the request's deadline)`, true, false, true);
       }
       throw err;
-    }
-    let body: GraphQLBody<T>;
-    try {
-      body = (await res.json()) as GraphQLBody<T>;
-    } catch {
-      if (res.status >= 500) throw new DependencyFailure(this.opts.name, 'http', `HTTP ${res.status}`, true, true);
-      throw new DependencyFailure(this.opts.name, 'bad-response', `HTTP ${res.status} without a JSON body`, res.status >= 500, false);
     }
     const first = body.errors?.[0];
     if (first) {
@@ -261,9 +280,9 @@ export class DependencyClient {
       // INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, TRY_LATER, …: maybe transient.
       throw new DependencyFailure(this.opts.name, 'server-error', `${code}: ${message}`, true, true);
     }
-    if (res.status >= 500) throw new DependencyFailure(this.opts.name, 'http', `HTTP ${res.status}`, true, true);
-    if (!res.ok || body.data === undefined || body.data === null) {
-      throw new DependencyFailure(this.opts.name, 'bad-response', `HTTP ${res.status} without data`, res.status >= 500, false);
+    if (status >= 500) throw new DependencyFailure(this.opts.name, 'http', `HTTP ${status}`, true, true);
+    if (status >= 300 || body.data === undefined || body.data === null) {
+      throw new DependencyFailure(this.opts.name, 'bad-response', `HTTP ${status} without data`, false, false);
     }
     return body.data;
   }
@@ -275,12 +294,12 @@ export class DependencyClient {
     if (e?.code === 'EOPENBREAKER') {
       return new DependencyFailure(this.opts.name, 'open', 'circuit breaker is open', false, false);
     }
-    if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
+    if (isAbort(err)) {
       return new DependencyFailure(this.opts.name, 'timeout', `no answer within ${this.opts.timeoutMs} ms`, true, true);
     }
-    const cause = e?.cause?.code;
-    if (cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN') {
-      return new DependencyFailure(this.opts.name, 'refused', `connection failed (${cause})`, false, true);
+    const code = e?.code ?? e?.cause?.code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      return new DependencyFailure(this.opts.name, 'refused', `connection failed (${code})`, false, true);
     }
     return new DependencyFailure(this.opts.name, 'network', e?.cause?.message ?? e?.message ?? String(err), true, true);
   }
