@@ -12,9 +12,10 @@
  *   reservation; the saga's own PENDING → … updates require it absent, so the
  *   request path and the sweeper cannot both settle one reservation.
  *
- * Indexes: `{customerId, createdAt}` (a customer's reservations, newest first),
- * `{status, createdAt}` (the sweeper's stale-PENDING scan), `outboxCount`
- * (declared by `outboxFields`, the relay's sweep).
+ * Indexes: `{status, createdAt}` (the sweeper's stale-PENDING query) and
+ * `outboxCount` (declared by `outboxFields`, the relay's sweep), nothing
+ * more: every index is one more write on every change of every reservation.
+ * A customer's list is read from the customer view, not from here.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import { outboxFields, processedEventsFields } from '@rental/events';
@@ -93,7 +94,6 @@ export const reservationSchema = new Schema<ReservationDoc>(
   },
 );
 
-reservationSchema.index({ customerId: 1, createdAt: -1 });
 reservationSchema.index({ status: 1, createdAt: 1 });
 
 export type ReservationModel = Model<ReservationDoc>;

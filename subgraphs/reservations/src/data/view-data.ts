@@ -8,9 +8,10 @@
  * position of the last change), `rev` (+1 per write, the optimistic lock:
  * every write is one `updateOne({_id, rev})`), `updatedAt`, and `changes`,
  * the change log: `changes.v<version>` = the feed sequence, the time and the
- * facts that version changed (`domain/view-changes.ts`). A change is ONE
- * write: the view and its log entry land together. Replays rebuild each
- * version's snapshot from the log.
+ * values the fields that version changed had before it
+ * (`domain/view-changes.ts`). A change is ONE write: the view and its log
+ * entry land together. Replays rebuild each version's snapshot by walking
+ * back from the current facts.
  *
  * Indexes: `{customerId, createdAt}` (myReservations, newest first) and
  * `{customerId, sequence}` (the customer feed's replay). The feed's sequence
@@ -20,7 +21,7 @@
  * `$in`/`$ne`/`$or`, sorts on indexed fields.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import { RESERVATION_STATUSES, changeKey, diffFacts, replay, type ReservationStatus, type ViewChange } from '../domain/index.js';
+import { RESERVATION_STATUSES, changeKey, replay, undoOf, type ReservationStatus, type ViewChange } from '../domain/index.js';
 import type { ViewFacts } from '../domain/customer-view.js';
 
 /** A visible change of a reservation's view, as logged and pushed. */
@@ -106,7 +107,7 @@ export function snapshotOf(doc: ViewDoc): ViewSnapshot {
 
 /** The snapshots of versions `after + 1 … upTo` (default: the last), rebuilt from the view's log. */
 export function snapshotsOf(doc: ViewDoc, after: number, upTo = doc.version): ViewSnapshot[] {
-  return replay(doc._id, doc.changes ?? {}, after, Math.min(upTo, doc.version), (facts, version, change) => ({
+  return replay(factsOf(doc), doc.version, doc.changes ?? {}, after, upTo, (facts, version, change) => ({
     ...facts,
     version,
     sequence: change.sequence,
@@ -115,11 +116,12 @@ export function snapshotsOf(doc: ViewDoc, after: number, upTo = doc.version): Vi
 }
 
 /**
- * The log entry of a new visible version: what it changed since the version
- * before (`previous`, the view as stored, when it was visible; else since nothing).
+ * The log entry of a new visible version: the changed fields as they were
+ * in the version before (`previous`, the view as stored, when it was
+ * visible; none for the first visible version).
  */
 export function changeOf(previous: ViewDoc | null, next: ViewFacts, sequence: number, updatedAt: string): ViewChange {
-  return { sequence, updatedAt, diff: diffFacts(previous && previous.version > 0 ? factsOf(previous) : null, next) };
+  return { sequence, updatedAt, undo: undoOf(previous && previous.version > 0 ? factsOf(previous) : null, next) };
 }
 
 function isDuplicateKey(err: unknown): boolean {

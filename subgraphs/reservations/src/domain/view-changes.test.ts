@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyFacts, type ViewFacts } from './customer-view.js';
-import { applyDiff, changeKey, diffFacts, replay, type ViewChange } from './view-changes.js';
+import { changeKey, replay, undoOf, type ViewChange } from './view-changes.js';
 
 const v1: ViewFacts = {
   ...emptyFacts('r1'),
@@ -24,36 +24,40 @@ const v3: ViewFacts = {
   history: { ...v2.history, READY_FOR_PICKUP: { at: '2029-12-02T00:00:00.000Z', reason: 'store order prepared' } },
 };
 
+const log: Record<string, ViewChange> = {
+  [changeKey(1)]: { sequence: 10, updatedAt: 't1', undo: undoOf(null, v1) },
+  [changeKey(2)]: { sequence: 12, updatedAt: 't2', undo: undoOf(v1, v2) },
+  [changeKey(3)]: { sequence: 15, updatedAt: 't3', undo: undoOf(v2, v3) },
+};
+const snap = (f: ViewFacts, version: number, c: ViewChange) => ({ version, sequence: c.sequence, facts: f });
+
 describe('view change log', () => {
-  it('the first diff holds every fact; later ones only what changed', () => {
-    expect(Object.keys(diffFacts(null, v1)).sort()).toEqual(Object.keys(v1).filter((k) => k !== 'reservationId').sort());
-    expect(diffFacts(v1, v2)).toEqual({ storeOrder: { id: 'o1', status: 'PENDING' } });
-    expect(Object.keys(diffFacts(v2, v3)).sort()).toEqual(['history', 'status', 'storeOrder']);
-    expect(diffFacts(v3, v3)).toEqual({});
+  it('an entry holds only the changed fields, as they were before; version 1 has none', () => {
+    expect(log[changeKey(1)]!.undo).toBeNull();
+    expect(log[changeKey(2)]!.undo).toEqual({ storeOrder: { id: null, status: null } });
+    expect(Object.keys(log[changeKey(3)]!.undo!).sort()).toEqual(['history', 'status', 'storeOrder']);
+    expect(log[changeKey(3)]!.undo!.status).toBe('CONFIRMED');
+    expect(undoOf(v3, v3)).toEqual({});
   });
 
-  it('applying the diffs in order rebuilds every version, and never changes its input', () => {
-    const base = emptyFacts('r1');
-    const frozen = JSON.stringify(base);
-    expect(applyDiff(applyDiff(applyDiff(base, diffFacts(null, v1)), diffFacts(v1, v2)), diffFacts(v2, v3))).toEqual(v3);
-    expect(JSON.stringify(base)).toBe(frozen);
-  });
-
-  it('replay answers the versions after a point, up to the last one logged, and stops at a missing entry', () => {
-    const changes: Record<string, ViewChange> = {
-      [changeKey(1)]: { sequence: 10, updatedAt: 't1', diff: diffFacts(null, v1) },
-      [changeKey(2)]: { sequence: 12, updatedAt: 't2', diff: diffFacts(v1, v2) },
-      [changeKey(3)]: { sequence: 15, updatedAt: 't3', diff: diffFacts(v2, v3) },
-    };
-    const snap = (f: ViewFacts, version: number, c: ViewChange) => ({ version, sequence: c.sequence, status: f.status, order: f.storeOrder.status });
-    expect(replay('r1', changes, 0, 3, snap)).toEqual([
-      { version: 1, sequence: 10, status: 'CONFIRMED', order: null },
-      { version: 2, sequence: 12, status: 'CONFIRMED', order: 'PENDING' },
-      { version: 3, sequence: 15, status: 'READY_FOR_PICKUP', order: 'READY' },
+  it('replay rebuilds every version from the current facts, in version order, without changing its input', () => {
+    const frozen = JSON.stringify(v3);
+    expect(replay(v3, 3, log, 0, 3, snap)).toEqual([
+      { version: 1, sequence: 10, facts: v1 },
+      { version: 2, sequence: 12, facts: v2 },
+      { version: 3, sequence: 15, facts: v3 },
     ]);
-    expect(replay('r1', changes, 2, 3, snap).map((s) => s.version)).toEqual([3]);
-    expect(replay('r1', changes, 1, 2, snap).map((s) => s.version)).toEqual([2]);
-    const { [changeKey(2)]: _gone, ...holed } = changes;
-    expect(replay('r1', holed, 0, 3, snap).map((s) => s.version)).toEqual([1]);
+    expect(JSON.stringify(v3)).toBe(frozen);
+  });
+
+  it('replay answers only the versions after a point and up to another', () => {
+    expect(replay(v3, 3, log, 2, 3, snap).map((s) => s.version)).toEqual([3]);
+    expect(replay(v3, 3, log, 1, 2, snap)).toEqual([{ version: 2, sequence: 12, facts: v2 }]);
+    expect(replay(v3, 3, log, 3, 3, snap)).toEqual([]);
+  });
+
+  it('a missing entry ends the walk back (nothing older is invented)', () => {
+    const { [changeKey(2)]: _gone, ...holed } = log;
+    expect(replay(v3, 3, holed, 0, 3, snap).map((s) => s.version)).toEqual([3]);
   });
 });

@@ -1,10 +1,11 @@
 /**
- * The change log of a customer view, kept inside the view itself: each
- * visible version stores only what changed since the version before (a
- * diff of the facts), so a version's full snapshot is rebuilt by applying
- * the diffs from version 1 on. Version 1's diff is every fact (it starts
- * from nothing); later ones are a status, a history entry, a store order or
- * rental status: a few hundred bytes.
+ * The change log of a customer view, kept inside the view itself. The view
+ * holds its current facts (the last version); each visible version's entry
+ * holds what that version changed, as the values those fields had just
+ * before it (an "undo"), so any earlier version is rebuilt by walking back
+ * from the current facts. Version 1 has nothing before it (`undo: null`).
+ * An entry is a status, a history entry, a store order or rental status: a
+ * few hundred bytes; the facts are stored once.
  *
  * Why inside the view: writing a change is then ONE conditional update of
  * the view document (the view and its log can never disagree, and no crash
@@ -12,9 +13,8 @@
  * is one read by `_id`.
  */
 import type { ViewFacts } from './customer-view.js';
-import { emptyFacts } from './customer-view.js';
 
-/** The facts a version changed, by field (whole values: a field that changed is stored entire). */
+/** Fields of the facts, each with a whole value (a field that changed is stored entire). */
 export type FactsDiff = Partial<Omit<ViewFacts, 'reservationId'>>;
 
 /** One visible version, as logged. */
@@ -23,23 +23,22 @@ export interface ViewChange {
   sequence: number;
   /** When the version was projected, ISO 8601. */
   updatedAt: string;
-  diff: FactsDiff;
+  /** The changed fields as they were at the version before; null for version 1. */
+  undo: FactsDiff | null;
 }
 
-const FIELDS = Object.keys(emptyFacts('')).filter((k) => k !== 'reservationId') as Array<keyof FactsDiff>;
-
-/** The fields of `after` that differ from `before` (every set field when `before` is null). */
-export function diffFacts(before: ViewFacts | null, after: ViewFacts): FactsDiff {
-  const diff: Record<string, unknown> = {};
-  for (const field of FIELDS) {
-    if (before === null || JSON.stringify(before[field]) !== JSON.stringify(after[field])) diff[field] = after[field];
+/**
+ * The undo of going from `before` to `after`: every field that differs, with
+ * its value in `before`. `before` null (nothing visible yet) → null.
+ */
+export function undoOf(before: ViewFacts | null, after: ViewFacts): FactsDiff | null {
+  if (before === null) return null;
+  const undo: Record<string, unknown> = {};
+  for (const field of Object.keys(after) as Array<keyof ViewFacts>) {
+    if (field === 'reservationId') continue;
+    if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) undo[field] = structuredClone(before[field]);
   }
-  return diff as FactsDiff;
-}
-
-/** `base` with the diff's fields replaced (a new object; `base` is not changed). */
-export function applyDiff(base: ViewFacts, diff: FactsDiff): ViewFacts {
-  return { ...base, ...structuredClone(diff) };
+  return undo as FactsDiff;
 }
 
 /** The key of a version in the view's `changes` map (a field name, not an array index). */
@@ -48,25 +47,27 @@ export function changeKey(version: number): string {
 }
 
 /**
- * The snapshots of versions `after + 1 … upTo`, rebuilt from the log: facts
- * of each version with its version, sequence and time. Stops at the first
- * version whose entry is missing (a log never has holes: each version is
- * written with its entry in one update).
+ * The snapshots of versions `after + 1 … upTo`, in version order, rebuilt
+ * from the current facts (of version `current`) by undoing later versions.
+ * Versions whose entry is missing end the walk (a log never has holes: each
+ * version is written with its entry in one update).
  */
 export function replay<S>(
-  reservationId: string,
+  facts: ViewFacts,
+  current: number,
   changes: Readonly<Record<string, ViewChange>>,
   after: number,
   upTo: number,
   snapshot: (facts: ViewFacts, version: number, change: ViewChange) => S,
 ): S[] {
   const out: S[] = [];
-  let facts = emptyFacts(reservationId);
-  for (let v = 1; v <= upTo; v += 1) {
+  let at = facts;
+  for (let v = current; v > after; v -= 1) {
     const change = changes[changeKey(v)];
     if (!change) break;
-    facts = applyDiff(facts, change.diff);
-    if (v > after) out.push(snapshot(facts, v, change));
+    if (v <= upTo) out.push(snapshot(at, v, change));
+    if (change.undo === null) break;
+    at = { ...at, ...structuredClone(change.undo) };
   }
-  return out;
+  return out.reverse();
 }

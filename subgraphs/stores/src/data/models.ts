@@ -6,7 +6,7 @@
  *
  * `store_orders`: one document per reservation, `_id` = `storeOrderIdFor(reservationId)`
  * (deterministic, so a repeated `ReservationConfirmed` cannot create a second
- * order; `reservationId` is also uniquely indexed). It carries:
+ * order; no other index is needed for that, and each costs a write). It carries:
  * - `history`: every status change, appended with `$push`;
  * - the outbox (`outbox.<eventId>`, `outboxCount`) of the events it produces;
  * - `processedEvents.<eventId>`: the events that already changed it.
@@ -104,7 +104,6 @@ const storeOrderSchema = new Schema<StoreOrderDoc>(
   },
   { collection: 'store_orders', timestamps: true, strict: true, strictQuery: 'throw', versionKey: false, minimize: false },
 );
-storeOrderSchema.index({ reservationId: 1 }, { unique: true });
 // storeOrders(storeId, status): newest first.
 storeOrderSchema.index({ storeId: 1, createdAt: -1 });
 
