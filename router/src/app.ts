@@ -189,6 +189,8 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
   });
 
   const app = express();
+  // Express hashes every response body (SHA-1) for an ETag; GraphQL POST answers are never revalidated.
+  app.set('etag', false);
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   // KEEP_ALIVE_TIMEOUT_MS above the load balancer's idle timeout, HEADERS_TIMEOUT_MS above that.

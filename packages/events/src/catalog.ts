@@ -26,6 +26,15 @@ import { z } from 'zod';
 const id = z.string().min(1);
 /** An ISO calendar date, "2027-03-01", as the public `Date` scalar. */
 const calendarDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be an ISO date YYYY-MM-DD');
+
+/**
+ * An ISO 8601 date-time with a `Z` or `±hh:mm` offset, as `Date#toISOString`
+ * writes it. The same rule as zod's `.datetime({ offset: true })`, which
+ * builds its regular expression anew on every call: a profile showed it
+ * among the top costs of every process that handles events.
+ */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
+const isoDateTime = z.string().regex(ISO_DATE_TIME, 'Invalid datetime');
 const positiveInt = z.number().int().positive();
 const reason = z.string();
 
@@ -49,7 +58,7 @@ const reservationDetails = {
   /** null while the price was not known (e.g. rejected before the stock was taken). */
   totalPrice: z.number().int().nonnegative().nullable().optional(),
   /** When the reservation was created (its PENDING moment), ISO 8601. */
-  createdAt: z.string().datetime({ offset: true }).optional(),
+  createdAt: isoDateTime.optional(),
 };
 
 export const payloadSchemas = {
@@ -90,7 +99,7 @@ export type EventPayload<T extends EventType> = z.infer<PayloadSchemas[T]>;
 export const envelopeSchema = z.object({
   eventId: z.string().uuid(),
   type: z.string(),
-  occurredAt: z.string().datetime({ offset: true }),
+  occurredAt: isoDateTime,
   correlationId: id,
   requestId: z.string().min(1).optional(),
   payload: z.unknown(),

@@ -82,7 +82,8 @@ export class Admission {
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw this.tryLater('its deadline had passed');
     let started = false;
-    const policy = wrap(timeout(remaining, TimeoutStrategy.Aggressive), this.bulkhead);
+    // abortOnReturn off: aborting the signal of every finished call builds a DOMException (a stack trace) each time.
+    const policy = wrap(timeout(remaining, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }), this.bulkhead);
     try {
       const result = policy.execute(({ signal }) => {
         started = true;

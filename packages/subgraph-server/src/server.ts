@@ -91,6 +91,8 @@ export interface RunningSubgraph {
 export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptions<Ctx>): Promise<RunningSubgraph> {
   const app = express();
   app.disable('x-powered-by');
+  // Express hashes every response body (SHA-1) for an ETag; GraphQL POST answers are never revalidated.
+  app.set('etag', false);
   // Keep-alive above the load balancer's idle timeout, headers timeout above that (@rental/config http.ts).
   const httpServer = http.createServer(serverTimeouts(opts.httpTimeouts ?? parseConfig(httpServerShape)), app);
   const health = new HealthState(opts.readinessChecks ?? [], { dependencyGraceMs: opts.dependencyGraceMs });
