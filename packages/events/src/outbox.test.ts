@@ -197,9 +197,10 @@ describe('OutboxRelay', () => {
 
     expect(await newRelay({ batchSize: 2 }).flush()).toBe(8);
     expect(await Reservation.countDocuments({ outboxCount: { $gt: 0 } })).toBe(0);
-    const reservationsJobs = await bus.queue('reservations').getJobs(['waiting']);
+    // Oldest first, in the queue's own order (job timestamps have millisecond resolution and may tie).
+    const reservationsJobs = await bus.queue('reservations').getJobs(['waiting'], 0, -1, true);
     expect(reservationsJobs).toHaveLength(8);
-    const ofId0 = reservationsJobs.filter((j) => j.data.correlationId === id0).sort((a, b) => a.timestamp - b.timestamp);
+    const ofId0 = reservationsJobs.filter((j) => j.data.correlationId === id0);
     expect(ofId0.map((j) => j.name)).toEqual(['ReservationCancelled', 'RentalStarted']);
   });
 
