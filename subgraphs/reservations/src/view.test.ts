@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { mongoose } from '@rental/db';
 import { createEvent, type DomainEvent } from '@rental/events';
 import { as, CANCEL, eventually, startTestSystem, testLogger, type TestSystem } from './testing.js';
 import { type ViewSnapshot } from './data/index.js';
@@ -128,6 +129,40 @@ describe('customer view projector (integration)', () => {
     await p.apply(orderCreated(id));
     expect(published.map((s) => s.version)).toEqual([1, 2]);
     expect((await logOf(id)).map((c) => c.version)).toEqual([1, 2]);
+  });
+
+  it('the events of a reservation this worker projected a moment ago cost one write each and no read', async () => {
+    const confirmed = confirmedEvent();
+    const id = confirmed.correlationId;
+    const p = worker().projector;
+    const ops: string[] = [];
+    mongoose.set('debug', (collection: string, method: string) => {
+      if (collection === 'reservation_views') ops.push(method);
+    });
+    try {
+      await p.apply(confirmed);
+      await p.apply(orderCreated(id));
+    } finally {
+      mongoose.set('debug', false);
+    }
+    expect(ops).toEqual(['insertOne', 'updateOne']);
+    expect((await logOf(id)).map((c) => c.version)).toEqual([1, 2]);
+  });
+
+  it('a copy made stale by another writer: the write misses, the view is read, the change lands once', async () => {
+    const confirmed = confirmedEvent();
+    const id = confirmed.correlationId;
+    const mine = new ViewProjector(worker().views, worker().sequences, { publish: async () => undefined }, testLogger);
+    const other = new ViewProjector(worker().views, worker().sequences, { publish: async () => undefined }, testLogger);
+    await mine.apply(confirmed); // `mine` keeps version 1
+    expect((await other.apply(orderCreated(id)))?.version).toBe(2); // another worker moves the view on
+    expect((await mine.apply(prepared(id)))?.version).toBe(3);
+    expect(await mine.apply(orderCreated(id))).toBeNull(); // already in the view, whatever `mine` remembered
+    expect((await logOf(id)).map((c) => [c.version, c.status, c.storeOrder.status])).toEqual([
+      [1, 'CONFIRMED', null],
+      [2, 'CONFIRMED', 'PENDING'],
+      [3, 'READY_FOR_PICKUP', 'READY'],
+    ]);
   });
 
   it('the feed sequence never goes back, even when Redis loses the counter', async () => {

@@ -7,7 +7,13 @@
  * 1. read the view (its `rev`), except for an event that normally comes
  *    first (the reservation's own outcome: confirmed, rejected, payment
  *    failed): it tries to insert the view at once and reads only if one
- *    exists already;
+ *    exists already; and except when this process wrote the view a moment
+ *    ago ({@link RECENT_VIEWS}: the store order's event follows the
+ *    confirmation within milliseconds): that copy is used, and if another
+ *    writer changed the view since, the conditional write misses and the
+ *    view is read. A copy can only be older than the view, never newer, and
+ *    views only move forward, so an event it shows as changing nothing
+ *    changes nothing in the view either;
  * 2. `project()` (pure); no change → republish the current version
  *    (harmless: subscribers drop versions they have; it re-sends a change
  *    whose publish failed before a retry) and stop;
@@ -17,13 +23,15 @@
  *    (insert for the first document; another writer won → start over);
  * 5. publish the snapshot on Redis.
  *
- * So a change costs one database write, and the first one no read. A
+ * So a change costs one database write, and usually no read. A
  * failure anywhere throws and BullMQ retries the whole event; step 2 makes
  * the retry publish what a crash left unpublished.
  */
+import { LRUCache } from 'lru-cache';
 import type { DomainEvent, EventHandlers, EventType } from '@rental/events';
 import type { Logger } from '@rental/observability';
 import { isComplete, project, type ViewFacts } from '../domain/customer-view.js';
+import { changeKey } from '../domain/view-changes.js';
 import { changeOf, factsOf, snapshotOf, type ViewData, type ViewDoc, type ViewFields, type ViewSnapshot } from '../data/view-data.js';
 import type { FeedSequence } from './sequence.js';
 
@@ -34,7 +42,12 @@ export interface SnapshotPublisher {
 /** Events that normally find no view yet: the projector inserts before it reads. */
 const FIRST_EVENTS: ReadonlySet<EventType> = new Set(['ReservationConfirmed', 'ReservationRejected', 'ReservationPaymentFailed']);
 
+/** Views this process wrote lately, kept to skip the read of the next event of the same reservation. */
+export const RECENT_VIEWS = { max: 5_000, ttlMs: 60_000 } as const;
+
 export class ViewProjector {
+  private readonly recent = new LRUCache<string, ViewDoc>({ max: RECENT_VIEWS.max, ttl: RECENT_VIEWS.ttlMs });
+
   constructor(
     private readonly data: ViewData,
     private readonly sequences: FeedSequence,
@@ -47,7 +60,7 @@ export class ViewProjector {
   async apply(event: DomainEvent, log: Logger = this.logger): Promise<ViewSnapshot | null> {
     const id = event.correlationId;
     // `undefined`: not read yet (insert first); `null`: read, there is none.
-    let doc: ViewDoc | null | undefined = FIRST_EVENTS.has(event.type) ? undefined : await this.data.get(id);
+    let doc: ViewDoc | null | undefined = this.recent.get(id) ?? (FIRST_EVENTS.has(event.type) ? undefined : await this.data.get(id));
     for (let attempt = 0; attempt < 20; attempt += 1) {
       const next = project(doc ? factsOf(doc) : null, event);
       if (!next) {
@@ -57,6 +70,7 @@ export class ViewProjector {
       }
       const written = await this.write(id, doc ?? null, next);
       if (!written) {
+        this.recent.delete(id);
         doc = await this.data.get(id);
         continue;
       }
@@ -86,6 +100,8 @@ export class ViewProjector {
     const change = visible ? changeOf(doc, next, sequence!, updatedAt) : null;
     const ok = doc ? await this.data.replace(id, doc.rev, fields, change) : await this.data.insert(id, fields, change);
     if (!ok) return false;
+    const changes = change ? { ...(doc?.changes ?? {}), [changeKey(version)]: change } : (doc?.changes ?? {});
+    this.recent.set(id, { _id: id, ...fields, rev: (doc?.rev ?? 0) + 1, changes });
     return visible ? { ...next, version, sequence: sequence!, updatedAt } : 'kept';
   }
 
