@@ -18,15 +18,38 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** A failure the caller can act on. `field` names the offending input field. */
+/**
+ * Runs `make` without capturing a stack trace for the errors it creates. A
+ * domain error is an answer (sold out, not found, try later), not a bug: its
+ * stack says nothing, and capturing it (through source maps under tsx) is
+ * among the largest costs of answering it, which in a rush is most answers.
+ */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** A failure the caller can act on. `field` names the offending input field. Carries no stack trace (see {@link withoutStack}). */
 export class DomainError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details: { field?: string; retryAfterSeconds?: number; [key: string]: unknown } = {},
-  ) {
-    super(message);
+  readonly code: ErrorCode;
+  readonly details: { field?: string; retryAfterSeconds?: number; [key: string]: unknown };
+
+  constructor(code: ErrorCode, message: string, details: { field?: string; retryAfterSeconds?: number; [key: string]: unknown } = {}) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'DomainError';
+    this.code = code;
+    this.details = details;
   }
 }
 

@@ -8,7 +8,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { AuthError } from '@rental/auth';
-import { DomainError } from '@rental/errors';
+import { DomainError, withoutStack } from '@rental/errors';
 import type { Logger } from '@rental/observability';
 
 /** The driver's names for "the server could not be reached or answer in time". */
@@ -35,8 +35,16 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return e.name === 'MongoServerError' && e.code === 1;
 }
 
-/** Converts a thrown domain or auth error (or an unavailable database) into a GraphQLError with `extensions.code`. */
+/**
+ * Converts a thrown domain or auth error (or an unavailable database) into a
+ * GraphQLError with `extensions.code`; the GraphQLError carries no stack
+ * trace either (an answer, not a bug: see `withoutStack`).
+ */
 export function toGraphQLError(err: unknown): GraphQLError | undefined {
+  return withoutStack(() => mapError(err));
+}
+
+function mapError(err: unknown): GraphQLError | undefined {
   if (err instanceof DomainError) {
     const { field, ...rest } = err.details;
     return new GraphQLError(err.message, { extensions: { code: err.code, ...(field ? { field } : {}), ...rest } });
