@@ -79,4 +79,23 @@ describe('Admission', () => {
     await expect(gate.run(Date.now() + 1_000, async () => Promise.reject(boom))).rejects.toBe(boom);
     expect(gate.running).toBe(0);
   });
+
+  it('hints the time the work ahead takes at the recent rate, within the configured floor and 10 s', async () => {
+    const gate = new Admission({ name: 'test', concurrency: 1, queue: 2, retryAfterSeconds: 1 });
+    // Four quick ones finish: 0.8 per second over the 5 s window.
+    for (let i = 0; i < 4; i += 1) await gate.run(Date.now() + 1_000, async () => undefined);
+    const w = gatedWork();
+    const busy = Array.from({ length: 3 }, () => gate.run(Date.now() + 10_000, w.work));
+    await sleep(20);
+    const refused = await gate.run(Date.now() + 10_000, async () => undefined).catch((e: DomainError) => e);
+    // 3 in the gate at 0.8/s: 4 s.
+    expect(refused).toMatchObject({ code: 'TRY_LATER', details: { retryAfterSeconds: 4 } });
+    for (let i = 0; i < 3; i += 1) {
+      w.releaseAll();
+      await sleep(20);
+    }
+    await Promise.all(busy);
+    // Nothing waiting: the configured floor.
+    expect(gate.retryAfterSeconds()).toBe(1);
+  });
 });

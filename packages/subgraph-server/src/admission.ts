@@ -11,7 +11,12 @@
  *
  * What a caller gets:
  * - no free slot and a full queue: `TRY_LATER` with `retryAfterSeconds`, at
- *   once; nothing was done;
+ *   once; nothing was done. The hint is when the work ahead of it should be
+ *   done: what runs and waits now over the rate work finished at in the last
+ *   few seconds, never less than the configured hint nor more than
+ *   {@link MAX_RETRY_AFTER_SECONDS}. A client that comes back then finds
+ *   room, instead of coming back every second to be turned away again (each
+ *   refusal costs the server a request too);
  * - still queued when its deadline passes: `TRY_LATER`; nothing was done;
  * - still running at its deadline: `SERVICE_UNAVAILABLE`. The work is not
  *   stopped (it cannot be, half-way through a write); it finishes on its own
@@ -50,9 +55,16 @@ const inUse = new prom.Gauge({
   registers: [metrics],
 });
 
+/** The longest `retryAfterSeconds` a gate hints. */
+export const MAX_RETRY_AFTER_SECONDS = 10;
+/** The window over which a gate measures how fast work finishes. */
+const RATE_WINDOW_MS = 5_000;
+
 /** One gate; create one per kind of work per process. */
 export class Admission {
   private readonly bulkhead: BulkheadPolicy;
+  /** When recent work finished (ms), oldest first, within RATE_WINDOW_MS. */
+  private readonly finished: number[] = [];
 
   constructor(readonly options: AdmissionOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error('Admission: concurrency must be a positive integer');
@@ -85,11 +97,15 @@ export class Admission {
     // abortOnReturn off: aborting the signal of every finished call builds a DOMException (a stack trace) each time.
     const policy = wrap(timeout(remaining, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }), this.bulkhead);
     try {
-      const result = policy.execute(({ signal }) => {
+      const result = policy.execute(async ({ signal }) => {
         started = true;
         outcomes.inc({ name, outcome: 'admitted' });
         this.report();
-        return work(signal);
+        try {
+          return await work(signal);
+        } finally {
+          this.noteFinished(Date.now());
+        }
       });
       this.report();
       return await result;
@@ -111,9 +127,24 @@ export class Admission {
     }
   }
 
+  private noteFinished(now: number): void {
+    this.finished.push(now);
+    while (this.finished[0]! < now - RATE_WINDOW_MS) this.finished.shift();
+  }
+
+  /** When to come back: the work in the gate over the rate it finishes at (see the module comment). */
+  retryAfterSeconds(now = Date.now()): number {
+    while (this.finished.length > 0 && this.finished[0]! < now - RATE_WINDOW_MS) this.finished.shift();
+    const perSecond = this.finished.length / (RATE_WINDOW_MS / 1000);
+    const ahead = this.running + this.queued;
+    const drain = perSecond > 0 ? Math.ceil(ahead / perSecond) : this.options.retryAfterSeconds;
+    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(this.options.retryAfterSeconds, drain));
+  }
+
   private tryLater(why: string): DomainError {
-    return new DomainError('TRY_LATER', `${this.options.name} is busy right now (${why}); try again in ${this.options.retryAfterSeconds} s`, {
-      retryAfterSeconds: this.options.retryAfterSeconds,
+    const seconds = this.retryAfterSeconds();
+    return new DomainError('TRY_LATER', `${this.options.name} is busy right now (${why}); try again in ${seconds} s`, {
+      retryAfterSeconds: seconds,
     });
   }
 

@@ -51,18 +51,20 @@ describe('holdStock admission', () => {
     expect(held.length + shed.length).toBe(40);
     expect(held.length).toBeGreaterThanOrEqual(5); // 2 running + 3 waiting at least
     expect(shed.length).toBeGreaterThan(0);
-    for (const r of shed) expect(r.errors![0]!.extensions).toMatchObject({ code: 'TRY_LATER', retryAfterSeconds: 2 });
+    for (const r of shed) {
+      // At least the configured hint (2 s), at most 10 s: when the work ahead should be done.
+      const hint = r.errors![0]!.extensions!.retryAfterSeconds as number;
+      expect(hint).toBeGreaterThanOrEqual(2);
+      expect(hint).toBeLessThanOrEqual(10);
+    }
     expect(await t.stockOf(itemId)).toBe(100 - held.length);
   });
 
-  it('a hold whose caller deadline has passed before a slot frees is TRY_LATER and takes nothing', async () => {
+  it('a hold whose caller has no time left is TRY_LATER at once and takes nothing', async () => {
     const itemId = await registerAs(t, { stock: 100 });
-    // Fill the two slots and the queue, with a deadline of 1 ms for one more.
-    const busy = Array.from({ length: 5 }, () => hold(randomUUID(), itemId));
-    const late = await hold(randomUUID(), itemId, { [TIMEOUT_HEADER]: '1' });
-    await Promise.all(busy);
+    const late = await hold(randomUUID(), itemId, { [TIMEOUT_HEADER]: '0' });
     expect(late.errors?.[0]?.extensions?.code).toBe('TRY_LATER');
-    expect(await t.stockOf(itemId)).toBe(95);
+    expect(await t.stockOf(itemId)).toBe(100);
   });
 });
 

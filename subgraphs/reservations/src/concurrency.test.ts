@@ -1,7 +1,9 @@
 /**
  * 200 customers reserve one unit each of an item with stock 20, all at once:
  * exactly 20 CONFIRMED, stock 0 (never negative), every other one refused
- * with INSUFFICIENT_STOCK and REJECTED. Against the real items and rentals
+ * with INSUFFICIENT_STOCK: recorded REJECTED when its hold was refused, or
+ * not recorded at all when the saga found the item sold out before writing
+ * (items-client.ts, `wasShort`). Against the real items and rentals
  * subgraphs on FerretDB, so it is slow-ish: the timing is printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +48,11 @@ describe('concurrency', () => {
       { $match: { itemId } },
       { $group: { _id: '$status', n: { $sum: 1 } } },
     ]);
-    expect(Object.fromEntries(byStatus.map((s) => [s._id, s.n]))).toEqual({ CONFIRMED: STOCK, REJECTED: CUSTOMERS - STOCK });
+    const statuses = Object.fromEntries(byStatus.map((s) => [s._id, s.n]));
+    expect(Object.keys(statuses).sort()).toEqual(['CONFIRMED', 'REJECTED']);
+    expect(statuses.CONFIRMED).toBe(STOCK);
+    expect(statuses.REJECTED).toBeGreaterThan(0); // the first refused holds
+    expect(statuses.REJECTED).toBeLessThanOrEqual(CUSTOMERS - STOCK);
     const paid = await t.rentalsDb.collection('rentals').countDocuments({ itemId, 'payment.status': 'PAID' });
     expect(paid).toBe(STOCK);
   });

@@ -1,5 +1,6 @@
 /** The saga against the real items and rentals subgraphs, real FerretDB and Redis. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mongoose } from '@rental/db';
 import { CANCEL, GET, as, day, eventually, startTestSystem, type ReservationView, type TestSystem } from './testing.js';
 
 let t: TestSystem;
@@ -91,6 +92,30 @@ describe('createReservation', () => {
     expect(docs[0]?.status).toBe('REJECTED');
     expect(docs[0]?.history.at(-1)?.reason).toMatch(/^INSUFFICIENT_STOCK/);
     expect(await t.paymentOf(docs[0]!._id)).toBeNull();
+  });
+
+  it('an item a hold just found short: the next requests it cannot serve are refused from a read, writing nothing; one it can serve goes on', async () => {
+    const itemId = await t.registerItem({ stock: 1 });
+    const first = await t.create(itemId, { quantity: 2 });
+    expect(first.errors?.[0]?.extensions?.code).toBe('INSUFFICIENT_STOCK');
+    const ops: string[] = [];
+    mongoose.set('debug', (collection: string, method: string) => {
+      if (collection === 'reservations') ops.push(method);
+    });
+    let again;
+    try {
+      again = await t.create(itemId, { quantity: 2 });
+    } finally {
+      mongoose.set('debug', false);
+    }
+    // The same answer as items gives, and nothing written: the one REJECTED reservation is the first.
+    expect(again.errors?.[0]).toMatchObject({ message: first.errors![0]!.message, extensions: { code: 'INSUFFICIENT_STOCK' } });
+    expect(ops).toEqual([]);
+    expect(await t.api.data.model.countDocuments({ itemId })).toBe(1);
+    // The unit there is still reservable: the stock read says so, and the saga goes on.
+    const ok = await t.create(itemId, { quantity: 1 });
+    expect(ok.data?.createReservation.status).toBe('CONFIRMED');
+    expect(await t.stockOf(itemId)).toBe(0);
   });
 
   it.each<[string, Record<string, unknown>, string, string | undefined]>([

@@ -5,3 +5,4 @@ export * from './input.js';
 export * from './access.js';
 export * from './customer-view.js';
 export * from './view-changes.js';
+export * from './availability.js';

@@ -11,6 +11,7 @@
  * update that takes the stock.
  */
 import { LRUCache } from 'lru-cache';
+import { DomainError } from '@rental/errors';
 import type { CallContext, DependencyClient } from './dependency.js';
 
 export interface ItemInfo {
@@ -50,8 +51,12 @@ export type ItemFacts = Pick<ItemInfo, 'id' | 'name' | 'storeId'>;
 const ITEM_FACTS_MAX = 10_000;
 const ITEM_FACTS_TTL_MS = 10 * 60_000;
 
+/** How long after a hold found an item short of stock the saga reads its stock first. */
+export const SOLD_OUT_RECHECK_MS = 2_000;
+
 export class ItemsClient {
   private readonly facts = new LRUCache<string, ItemFacts>({ max: ITEM_FACTS_MAX, ttl: ITEM_FACTS_TTL_MS });
+  private readonly short = new LRUCache<string, true>({ max: ITEM_FACTS_MAX, ttl: SOLD_OUT_RECHECK_MS });
 
   constructor(readonly dependency: DependencyClient) {}
 
@@ -71,15 +76,26 @@ export class ItemsClient {
     return this.facts.get(id) ?? (await this.getItem(id, ctx));
   }
 
+  /** True while a hold for this item lately found it short of stock (see the module comment). */
+  wasShort(itemId: string): boolean {
+    return this.short.has(itemId);
+  }
+
   /** Takes `quantity` units for the reservation (once); INSUFFICIENT_STOCK / NOT_FOUND as DomainError. */
   async holdStock(reservationId: string, itemId: string, quantity: number, ctx?: CallContext): Promise<StockHold> {
-    const data = await this.dependency.request<{ holdStock: StockHold }>(
-      'ReservationsHoldStock',
-      HOLD,
-      { reservationId, itemId, quantity },
-      ctx,
-    );
-    return data.holdStock;
+    try {
+      const data = await this.dependency.request<{ holdStock: StockHold }>(
+        'ReservationsHoldStock',
+        HOLD,
+        { reservationId, itemId, quantity },
+        ctx,
+      );
+      this.short.delete(itemId);
+      return data.holdStock;
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'INSUFFICIENT_STOCK') this.short.set(itemId, true);
+      throw err;
+    }
   }
 
   /** Gives the reservation's stock back (once); null when it held none. */

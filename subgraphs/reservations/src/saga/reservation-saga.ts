@@ -2,7 +2,8 @@
  * The reservation saga (docs/ARCHITECTURE.md, "The reservation saga (decisions)").
  *
  * createReservation:
- *   validate → read the item (NOT_FOUND: nothing written) → insert PENDING
+ *   validate → read the item (NOT_FOUND, or lately sold out and still short:
+ *   INSUFFICIENT_STOCK, nothing written) → insert PENDING
  *   → items.holdStock   (INSUFFICIENT_STOCK / other domain answer → REJECTED, that error)
  *   → price from the dailyRate holdStock answered
  *   → rentals.chargePayment (DECLINED / FAILED → releaseStock → PAYMENT_FAILED, error PAYMENT_DECLINED)
@@ -39,6 +40,7 @@ import { isDatabaseUnavailable } from '@rental/subgraph-server';
 import {
   assertCanCancel,
   assertCanCreate,
+  insufficientStock,
   totalPrice,
   transition,
   type Transition,
@@ -113,7 +115,11 @@ export class ReservationSaga {
 
     let item;
     try {
-      item = await items.getItemFacts(input.itemId, call);
+      // An item a hold just found short of stock: its stock is read first, and a request it cannot
+      // serve is refused before anything is written, as an unknown item is.
+      const fresh = items.wasShort(input.itemId) ? await items.getItem(input.itemId, call) : undefined;
+      if (fresh && fresh.stock < input.quantity) throw insufficientStock(fresh.id, input.quantity, fresh.stock);
+      item = fresh ?? (await items.getItemFacts(input.itemId, call));
     } catch (err) {
       throw this.toPublic(err);
     }
