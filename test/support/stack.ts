@@ -91,6 +91,8 @@ export interface StackOptions {
   processRedisUrl?: string;
   /** Log level of the services (default `TEST_LOG_LEVEL` or `silent`). */
   logLevel?: string;
+  /** A MongoDB server of the test's own instead of `MONGODB_URI` (a test that kills its database tier). */
+  mongoUri?: string;
 }
 
 /** A subgraph or worker that a test can stop and start again. */
@@ -222,6 +224,16 @@ async function waitReady(url: string, timeoutMs: number, exited?: () => boolean)
   throw new Error(`${url} not ready within ${timeoutMs} ms`);
 }
 
+/**
+ * Extra Node flags for services run as child processes, from
+ * `STACK_NODE_ARGS` (space-separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * to profile every service of a benchmark (Node refuses `--cpu-prof` in
+ * NODE_OPTIONS). A profile is written when the service exits normally.
+ */
+export function profilingArgs(): string[] {
+  return (process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 /** A service as a child process `node --import tsx <entry>`, like `npm start` runs it. */
 function processHandle(
   name: ServiceName,
@@ -243,7 +255,7 @@ function processHandle(
     async start() {
       if (handle.running) return;
       lines = [];
-      const proc = spawn(process.execPath, ['--import', 'tsx', ENTRIES[name]], {
+      const proc = spawn(process.execPath, [...profilingArgs(), '--import', 'tsx', ENTRIES[name]], {
         cwd: REPO_ROOT,
         env: env(),
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -310,7 +322,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const id = `${options.tag ?? 'e2e'}_${randomBytes(4).toString('hex')}`;
   const dbPrefix = `e2e_${id}`;
   const queuePrefix = `e2e_${id}`;
-  const mongoUri = requireEnv('MONGODB_URI');
+  const mongoUri = options.mongoUri ?? requireEnv('MONGODB_URI');
   const redisUrl = requireEnv('REDIS_URL');
   const jwtSecret = requireEnv('JWT_SECRET');
   const logLevel = options.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent';

@@ -82,14 +82,14 @@ describe('Admission', () => {
 
   it('hints the time the work ahead takes at the recent rate, within the configured floor and 10 s', async () => {
     const gate = new Admission({ name: 'test', concurrency: 1, queue: 2, retryAfterSeconds: 1 });
-    // Four quick ones finish: 0.8 per second over the 5 s window.
-    for (let i = 0; i < 4; i += 1) await gate.run(Date.now() + 1_000, async () => undefined);
+    // Work that takes 600 ms each: two finish, 600 ms apart (about 1.7 per second over the time they span).
+    for (let i = 0; i < 2; i += 1) await gate.run(Date.now() + 5_000, () => sleep(600));
     const w = gatedWork();
     const busy = Array.from({ length: 3 }, () => gate.run(Date.now() + 10_000, w.work));
     await sleep(20);
     const refused = await gate.run(Date.now() + 10_000, async () => undefined).catch((e: DomainError) => e);
-    // 3 in the gate at 0.8/s: 4 s.
-    expect(refused).toMatchObject({ code: 'TRY_LATER', details: { retryAfterSeconds: 4 } });
+    // 3 in the gate at about 1.6/s: 2 s.
+    expect(refused).toMatchObject({ code: 'TRY_LATER', details: { retryAfterSeconds: 2 } });
     for (let i = 0; i < 3; i += 1) {
       w.releaseAll();
       await sleep(20);

@@ -135,7 +135,10 @@ export class Admission {
   /** When to come back: the work in the gate over the rate it finishes at (see the module comment). */
   retryAfterSeconds(now = Date.now()): number {
     while (this.finished.length > 0 && this.finished[0]! < now - RATE_WINDOW_MS) this.finished.shift();
-    const perSecond = this.finished.length / (RATE_WINDOW_MS / 1000);
+    // Completions per second between the first and the last in the window (a gate that just opened has less than 5 s of them).
+    const n = this.finished.length;
+    const span = n > 1 ? (this.finished[n - 1]! - this.finished[0]!) / 1000 : 0;
+    const perSecond = span > 0 ? (n - 1) / span : 0;
     const ahead = this.running + this.queued;
     const drain = perSecond > 0 ? Math.ceil(ahead / perSecond) : this.options.retryAfterSeconds;
     return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(this.options.retryAfterSeconds, drain));
