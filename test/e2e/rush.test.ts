@@ -102,6 +102,11 @@ describe('a rush of customers', () => {
     expect(counts.CONFIRMED).toBe(20);
     await settle(stack);
     expect(await stockAndHolds(itemId)).toEqual({ stock: 0, holds: 20 });
+    // Every confirmed one became one store order (none lost, none doubled).
+    const confirmed = answers.filter((a) => a.code === 'CONFIRMED').map((a) => a.id!);
+    const stores = await stack.db('stores');
+    const orders = await stores.collection('store_orders').find({ reservationId: { $in: confirmed } }).toArray();
+    expect(orders.map((o) => o.reservationId).sort()).toEqual([...confirmed].sort());
   });
 
   it('1,000 concurrent against stock 100: exactly 100 CONFIRMED, every request answered within 30 s (TRY_LATER tried again after its hint), stock conserved', { timeout: 120_000 }, async () => {

@@ -207,9 +207,13 @@ export async function seedHistory(stack: Pick<Stack, 'db'>, opts: HistoryOptions
   const sequences = new Map<string, number>();
   const now = Date.now();
   const batch = opts.batch ?? 1_000;
+  // The next batch is built while the last one is written (the database tier and this process overlap).
+  let writing: Promise<unknown> = Promise.resolve();
   for (let start = 0; start < opts.reservations; start += batch) {
     const docs = Array.from({ length: Math.min(batch, opts.reservations - start) }, (_, k) => docsOf(start + k, opts, customers, sequences, now));
     if (start === 0) for (const t of targets) check(t.model, t.pick(docs[0]!), t.what);
-    await Promise.all(targets.map((t) => t.model.collection.insertMany(docs.map(t.pick) as never[], { ordered: false })));
+    await writing;
+    writing = Promise.all(targets.map((t) => t.model.collection.insertMany(docs.map(t.pick) as never[], { ordered: false })));
   }
+  await writing;
 }
