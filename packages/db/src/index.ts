@@ -40,11 +40,9 @@ export function databaseName(subgraph: string, prefix = process.env.MONGODB_DB_P
 /**
  * A name-based UUID (version 5 layout: SHA-1 of `namespace:key`). Documents
  * that exist once per some other entity (a store order or a rental per
- * reservation) take such an id, so every lookup and conditional update by that
- * entity is a lookup by `_id` — the one key FerretDB 1.24 on SQLite finds
- * without scanning (measured: 1 ms by `_id`, 30 ms by another indexed field at
- * 2,000 documents, growing with the collection) — and a repeated create fails
- * on `_id` instead of creating a second document.
+ * reservation) take such an id, so a repeated create fails on `_id` instead
+ * of creating a second document, and the entity's id alone finds it (a
+ * lookup by `_id`, without a second index).
  */
 export function nameBasedId(namespace: string, key: string): string {
   const hash = createHash('sha1').update(`${namespace}:${key}`).digest();
