@@ -84,6 +84,17 @@ describe('customer view projector (integration)', () => {
     expect(await worker().views.get(id)).toMatchObject({ version: 1, status: 'READY_FOR_PICKUP', storeOrder: { status: 'READY' } });
   });
 
+  it('a store order that arrives a moment before its reservation waits for it: the customer sees CONFIRMED, then the order', async () => {
+    const confirmed = confirmedEvent();
+    const id = confirmed.correlationId;
+    const p = worker().projector;
+    const order = p.apply(orderCreated(id));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await p.apply(confirmed)).toMatchObject({ version: 1, status: 'CONFIRMED', storeOrder: { id: null, status: null } });
+    expect(await order).toMatchObject({ version: 2, status: 'CONFIRMED', storeOrder: { id: `order-${id}`, status: 'PENDING' } });
+    expect((await logOf(id)).map((c) => c.version)).toEqual([1, 2]);
+  });
+
   it('concurrent and repeated deliveries through the queue: one version per distinct change, a contiguous log', async () => {
     const confirmed = confirmedEvent();
     const id = confirmed.correlationId;
