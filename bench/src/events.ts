@@ -11,7 +11,7 @@
  *   answer arrived).
  */
 import { ms, summarize, type BenchResult } from './report.js';
-import { pool } from './reservations.js';
+import { pool } from './load.js';
 import { reserve, seedItem, seedStore, waitForOrders } from './seed.js';
 import type { Stack } from './stack.js';
 

@@ -61,6 +61,16 @@ export async function autocannonPost(
   };
 }
 
+/** Runs `fn(i)` for i in 0..n-1 with at most `concurrency` at once. */
+export async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
 export interface HttpAnswer {
   status: number;
   text: string;

@@ -11,7 +11,7 @@ import { benchGateway } from './gateway.js';
 import { benchReservations } from './reservations.js';
 import { benchSubscriptions } from './subscriptions.js';
 import { gitSha, loadAverage, machine, textTable, writeLatest, writeResult, type BenchResult, type RunInfo } from './report.js';
-import { SAGA_TIMEOUTS, startStack, type Stack } from './stack.js';
+import { BENCH_ENV, startStack, type Stack } from './stack.js';
 
 const ALL = ['gateway', 'reservations', 'events', 'subscriptions'] as const;
 type Name = (typeof ALL)[number];
@@ -22,9 +22,10 @@ const { values, positionals } = parseArgs({
     connections: { type: 'string', default: '20' },
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
-    requests: { type: 'string', default: '500' },
-    stock: { type: 'string', default: '200' },
-    concurrency: { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '10,50' },
+    rounds: { type: 'string', default: '2' },
+    'round-duration': { type: 'string', default: '15' },
+    stored: { type: 'string', default: '50000' },
     events: { type: 'string', default: '200' },
     'events-concurrency': { type: 'string', default: '4' },
     subscribers: { type: 'string', default: '1000' },
@@ -34,7 +35,7 @@ const { values, positionals } = parseArgs({
 });
 if (values.help) {
   console.log(`npm run bench [-- ${ALL.join('|')} …] [--connections 20] [--duration 10] [--warmup 2] [--targets router,plain-gateway,hive-gateway,hive-gateway-nodedupe,direct]
-  [--requests 500] [--stock 200] [--concurrency 20] [--events 200] [--events-concurrency 4] [--subscribers 1000]`);
+  [--concurrency 10,50] [--rounds 2] [--round-duration 15] [--stored 50000] [--events 200] [--events-concurrency 4] [--subscribers 1000]`);
   process.exit(0);
 }
 const unknown = positionals.filter((p) => !ALL.includes(p as Name));
@@ -58,7 +59,12 @@ const runners: Record<Name, (stack: Stack) => Promise<BenchResult>> = {
       ...(values.targets ? { targets: values.targets.split(',') } : {}),
     }),
   reservations: (stack) =>
-    benchReservations(stack, { requests: int(values.requests, 'requests'), stock: int(values.stock, 'stock'), concurrency: int(values.concurrency, 'concurrency') }),
+    benchReservations(stack, {
+      concurrencies: (values.concurrency ?? '10,50').split(',').map((c) => int(c, 'concurrency')),
+      rounds: int(values.rounds, 'rounds'),
+      durationSec: int(values['round-duration'], 'round-duration'),
+      stored: Number(values.stored),
+    }),
   events: (stack) => benchEvents(stack, { reservations: int(values.events, 'events'), concurrency: int(values['events-concurrency'], 'events-concurrency') }),
   subscriptions: (stack) => benchSubscriptions(stack, { subscribers: int(values.subscribers, 'subscribers') }),
 };
@@ -76,7 +82,7 @@ const sections: string[] = [];
 try {
   stack = await startStack();
   info.servers = stack.servers;
-  info.settings = `NODE_ENV=test (the harness's; production would rate-limit mutations to 120/min per caller), reservations ${Object.entries(SAGA_TIMEOUTS).map(([k, v]) => `${k}=${v}`).join(' ')}, OUTBOX_SWEEP_MS=500, LOG_LEVEL=warn`;
+  info.settings = `NODE_ENV=test (the harness's; production would rate-limit mutations to 120/min per caller), ${Object.entries(BENCH_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} (npm start's default), every other setting npm start's, LOG_LEVEL=warn`;
   for (const name of selected) {
     console.log(`\n[bench] ${name}`);
     const before = loadAverage();

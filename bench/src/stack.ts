@@ -24,7 +24,7 @@ import { ServerProcess, sleep } from '../../infra/local/proc.js';
 import { startRedis, type RedisServer } from '../../infra/local/redis.js';
 import { randomSecret } from '../../infra/local/secrets.js';
 import { waitForHttpOk } from '../../infra/local/supervisor.js';
-import { SUBGRAPHS, WORKERS, startStack as startHarness, type Stack as Harness, type SubgraphName } from '../../test/support/stack.js';
+import { SUBGRAPHS, WORKERS, profilingArgs, startStack as startHarness, type Stack as Harness, type SubgraphName } from '../../test/support/stack.js';
 import type { UserRole } from '@rental/auth';
 
 export { SUBGRAPHS, type SubgraphName };
@@ -44,6 +44,10 @@ export interface Stack {
   harness: Harness;
   /** Which servers were used (for the results file). */
   servers: { mongo: string; redis: string };
+  /** The database server (FerretDB's debug URL and PostgreSQL cluster when it is ours). */
+  mongo: MongoServer;
+  /** Every process of the system with its pid: router, subgraphs, workers, database tier, Redis (not the bench itself). */
+  processes(): Array<{ name: string; pid: number }>;
   /** Folder for this run's logs and temporary files. */
   dir: string;
   token(role: UserRole, sub: string, storeId?: string): Promise<string>;
@@ -57,12 +61,12 @@ export interface Stack {
 }
 
 /**
- * Saga call timeouts for the bench (defaults 1.5 s to items, 4 s to rentals):
- * on a busy shared machine the defaults trip the breakers
- * (SERVICE_UNAVAILABLE) under 20 concurrent reservations, so the run would
- * measure the breaker, not the saga. Recorded in every results file.
+ * Settings that differ from `npm start`'s: none that change what is measured.
+ * The harness sets OUTBOX_SWEEP_MS to 500 for its tests; the bench puts
+ * back the default (5000), so background sweeps cost what they cost in a
+ * deployment. Recorded in every results file.
  */
-export const SAGA_TIMEOUTS = { ITEMS_TIMEOUT_MS: '10000', RENTALS_TIMEOUT_MS: '10000' };
+export const BENCH_ENV = { OUTBOX_SWEEP_MS: '5000' };
 
 const log = (line: string) => console.log(`[stack] ${line}`);
 
@@ -127,14 +131,16 @@ export async function startStack(): Promise<Stack> {
       tag: 'bench',
       processes: [...SUBGRAPHS, ...WORKERS],
       logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      env: { reservations: SAGA_TIMEOUTS },
+      env: { all: BENCH_ENV },
     });
     const h = harness;
+    const dbServer = mongo;
+    const redisPid = redis.pid;
     const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((s) => [s, h.subgraphs[s].url])) as Record<SubgraphName, string>;
     const env = h.envFor('items');
     for (const key of ['ITEMS_PORT']) delete env[key];
     const spawn = (name: string, entry: string, extra: Record<string, string> = {}) => {
-      const p = new ServerProcess(name, process.execPath, ['--import', 'tsx', entry], path.join(dir, `${name}.log`), {
+      const p = new ServerProcess(name, process.execPath, [...profilingArgs(), '--import', 'tsx', entry], path.join(dir, `${name}.log`), {
         cwd: REPO_ROOT,
         env: { ...env, ...extra },
       });
@@ -160,6 +166,17 @@ export async function startStack(): Promise<Stack> {
       env,
       harness: h,
       servers: { mongo: `${mongo.kind} (${mongo.reason})`, redis: redis.kind },
+      mongo: dbServer,
+      processes() {
+        const list: Array<{ name: string; pid: number | undefined }> = [
+          { name: 'router', pid: router.pid },
+          ...SUBGRAPHS.map((s) => ({ name: s, pid: h.subgraphs[s].pid })),
+          ...WORKERS.map((w) => ({ name: w, pid: h.workers[w].pid })),
+          ...dbServer.processes.map((p) => ({ name: p.name, pid: p.pid })),
+          { name: 'redis', pid: redisPid },
+        ];
+        return list.filter((p): p is { name: string; pid: number } => p.pid !== undefined);
+      },
       dir,
       token: (role, sub, storeId) => h.token(role, sub, storeId),
       async gql(query, variables, token, url = routerUrl) {

@@ -14,7 +14,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { sleep } from '../../infra/local/proc.js';
 import { ms, summarize, type BenchResult } from './report.js';
-import { pool } from './reservations.js';
+import { pool } from './load.js';
 import { reserve, seedItem, seedStore, waitForOrders } from './seed.js';
 import type { Stack } from './stack.js';
 
