@@ -32,8 +32,6 @@ export interface BaseContext {
    * `x-rental-timeout-ms` when it sent one, capped by `REQUEST_DEADLINE_MS`.
    */
   deadline: number;
-  /** True when the caller set the deadline (it gives up then, and may compensate after). */
-  deadlineFromCaller: boolean;
   identity: Identity;
   requestId: string;
   logger: Logger;
@@ -179,9 +177,7 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
     express.json({ limit: opts.bodyLimit ?? '100kb' }),
     async (req, res, next) => {
       // The deadline counts from arrival, before the body and the identity are checked.
-      const timeout = req.header(TIMEOUT_HEADER);
-      res.locals.deadline = requestDeadline(timeout, opts.requestDeadlineMs ?? 10_000);
-      res.locals.deadlineFromCaller = timeout !== undefined;
+      res.locals.deadline = requestDeadline(req.header(TIMEOUT_HEADER), opts.requestDeadlineMs ?? 10_000);
       const token = req.header(IDENTITY_HEADER);
       try {
         if (!token) throw new AuthError('calls must come through the router or a trusted service');
@@ -197,7 +193,7 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
         const requestId = req.header(REQUEST_ID_HEADER) ?? randomUUID();
         const identity = res.locals.identity as Identity;
         const logger = opts.logger.child({ requestId, caller: identity.sub });
-        return opts.context({ identity, requestId, logger, deadline: res.locals.deadline as number, deadlineFromCaller: res.locals.deadlineFromCaller as boolean });
+        return opts.context({ identity, requestId, logger, deadline: res.locals.deadline as number});
       },
     }),
   );

@@ -88,7 +88,7 @@ export function attachSubscriptions<Ctx extends BaseContext>(opts: {
         const requestId = ctx.extra.requestId ?? randomUUID();
         const logger = opts.logger.child({ requestId, caller: identity.sub, transport: 'ws' });
         // A subscription's operation (its subscribe and first reads) gets the same deadline as a request.
-        return opts.context({ identity, requestId, logger, deadline: Date.now() + (opts.requestDeadlineMs ?? 10_000), deadlineFromCaller: false });
+        return opts.context({ identity, requestId, logger, deadline: Date.now() + (opts.requestDeadlineMs ?? 10_000) });
       },
       onNext(_ctx, _id, _payload, _args, result: ExecutionResult) {
         if (!result.errors || result.errors.length === 0) return;

@@ -72,9 +72,7 @@ export const resolvers = {
       requireRole(ctx.identity, 'SERVICE');
       const reservationId = normalizeReservationId(args.reservationId);
       const quantity = validateHoldQuantity(args.quantity);
-      // The caller's deadline tells the data layer when a late hold is possible at all (see ItemsData.holdStock).
-      const callerDeadline = ctx.deadlineFromCaller ? ctx.deadline : undefined;
-      return ctx.holds.run(ctx.deadline, () => ctx.items.holdStock(reservationId, args.itemId, quantity, { callerDeadline }));
+      return ctx.holds.run(ctx.deadline, () => ctx.items.holdStock(reservationId, args.itemId, quantity));
     },
     async releaseStock(
       _: unknown,

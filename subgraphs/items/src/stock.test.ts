@@ -157,14 +157,38 @@ describe('holdStock / releaseStock', () => {
     expect(res.errors?.[0]?.extensions).not.toHaveProperty('stacktrace');
   });
 
-  it('releasing what was never held answers null and changes nothing', async () => {
+  it('releasing what was never held answers null and leaves the stock; the release is final: a hold arriving after it takes nothing', async () => {
     const itemId = await registerAs(t, { stock: 2 });
-    const res = await release(randomUUID(), itemId);
+    const rid = randomUUID();
+    const res = await release(rid, itemId);
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ releaseStock: null });
+    expect((await release(rid, itemId)).data).toEqual({ releaseStock: null });
     expect((await release(randomUUID(), '65a1b2c3d4e5f60718293a4b')).data).toEqual({ releaseStock: null });
     expect((await release(randomUUID(), 'xyz')).data).toEqual({ releaseStock: null });
     expect(await t.stockOf(itemId)).toBe(2);
+    // The saga gave up on a hold (its connection broke) and released; the hold then lands.
+    const late = await hold(rid, itemId, 2);
+    expect(late.data?.holdStock).toMatchObject({ reservationId: rid, quantity: 2, released: true });
+    expect(await t.stockOf(itemId)).toBe(2);
+  });
+
+  it('holds racing releases of the same reservations: once every release has answered, nothing is held and the stock is whole', async () => {
+    const itemId = await registerAs(t, { stock: 100 });
+    const rids = Array.from({ length: 60 }, () => randomUUID());
+    // Each release starts a little before, with or a little after its hold.
+    await Promise.all(
+      rids.map(async (r, i) => {
+        const h = new Promise((done) => setTimeout(done, i % 3)).then(() => hold(r, itemId, 1));
+        const rel = new Promise((done) => setTimeout(done, 1 - (i % 3) + 1)).then(() => release(r, itemId));
+        const [held, released] = await Promise.all([h, rel]);
+        expect(held.errors).toBeUndefined();
+        expect(released.errors).toBeUndefined();
+      }),
+    );
+    const raw = await t.db.collection('items').findOne({ _id: new mongoose.Types.ObjectId(itemId) });
+    expect(Object.keys((raw?.holds as Record<string, unknown> | undefined) ?? {})).toEqual([]);
+    expect(raw?.stock).toBe(100);
   });
 
   it.each([

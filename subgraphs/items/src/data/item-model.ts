@@ -74,7 +74,8 @@ export type ItemModel = Model<ItemDoc>;
 /**
  * A released hold, kept so that a retried hold or release for the same
  * reservation changes nothing after the hold has left the item. `_id` is
- * `<itemId>:<reservationId>`.
+ * `<itemId>:<reservationId>`. `quantity` 0: the release came before any hold
+ * (a hold that lands later undoes itself).
  */
 export interface StockReleaseDoc {
   _id: string;
@@ -90,7 +91,7 @@ const stockReleaseSchema = new Schema<StockReleaseDoc>(
     _id: { type: String, required: true },
     itemId: { type: String, required: true },
     reservationId: { type: String, required: true },
-    quantity: { type: Number, required: true, min: 1 },
+    quantity: { type: Number, required: true, min: 0 },
     at: { type: Date, required: true },
     releasedAt: { type: Date, required: true },
   },

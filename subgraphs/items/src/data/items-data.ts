@@ -9,18 +9,21 @@
  *   `$set holds.<rid>`. Then, if a release tombstone exists for the
  *   reservation, the hold was a late retry of an already released one: undo it
  *   (same conditional update as a release) and answer the released hold.
- *   That read is needed only when the hold may be late: a caller releases a
- *   reservation's hold only after it has given up waiting for every hold it
- *   sent (its deadline) or after the hold answered, so a hold applied well
- *   before the deadline its caller sent (`callerDeadline`, less
- *   {@link LATE_HOLD_MARGIN_MS} for network delay) cannot have been released
- *   yet, and skips it. Without a caller deadline the read always happens.
- * - release: write the tombstone `stock_releases/<item>:<rid>` FIRST, then
- *   `{_id, holds.<rid>.quantity: q}` → `$unset holds.<rid>`, `$inc stock +q`.
+ * - release: write the tombstone `stock_releases/<item>:<rid>` FIRST, whether
+ *   or not the reservation holds anything yet (a hold its caller gave up on
+ *   may still be on its way: a saga that lost its connection to us releases
+ *   at once), then `{_id, holds.<rid>.quantity: q}` → `$unset holds.<rid>`,
+ *   `$inc stock +q`. When nothing was held before the tombstone, the item is
+ *   read once more after it: a hold that landed in between is taken off.
  * Because the tombstone is written before the hold leaves the item, any hold
- * that succeeds after that point sees the tombstone and undoes itself; any
- * hold before it finds the existing entry and changes nothing. A repeated
- * release finds no entry and answers from the tombstone.
+ * that succeeds after that point sees the tombstone and undoes itself; a hold
+ * that succeeded before it is on the item when the release reads it; a
+ * repeated hold finds the existing entry or the tombstone and changes
+ * nothing. A repeated release finds no entry and answers from the tombstone.
+ * Both sides' take-off is the same conditional update, so only one of them
+ * gives the units back. A release is final: a reservation never holds again
+ * after it (db-faults.test.ts caught a hold that landed after a release that
+ * had found nothing, when the release left no tombstone).
  */
 import { Types, type FilterQuery } from 'mongoose';
 import { notFound } from '@rental/errors';
@@ -96,19 +99,6 @@ function toHold(reservationId: string, itemId: string, hold: HoldDoc, item?: Ite
   };
 }
 
-/**
- * How close to its caller's deadline a hold must land to be checked against
- * release tombstones (it could then be a hold its caller gave up on). Covers
- * the network's delay between the caller and us, which makes our copy of the
- * deadline later than the caller's.
- */
-export const LATE_HOLD_MARGIN_MS = 1_000;
-
-export interface HoldOptions {
-  /** When the caller stops waiting (epoch ms, our clock), if it said so. */
-  callerDeadline?: number;
-}
-
 export class ItemsData {
 
   constructor(
@@ -163,12 +153,12 @@ export class ItemsData {
    * it matches only while the stock suffices and the reservation holds nothing
    * here yet. When it matches nothing, a read tells why.
    */
-  async holdStock(reservationId: string, itemId: string, quantity: number, options: HoldOptions = {}): Promise<StockHold> {
+  async holdStock(reservationId: string, itemId: string, quantity: number): Promise<StockHold> {
     if (!isItemId(itemId)) throw notFound('item', itemId);
-    return this.holdOnce(reservationId, itemId, quantity, options);
+    return this.holdOnce(reservationId, itemId, quantity);
   }
 
-  private async holdOnce(reservationId: string, itemId: string, quantity: number, options: HoldOptions): Promise<StockHold> {
+  private async holdOnce(reservationId: string, itemId: string, quantity: number): Promise<StockHold> {
     const key = `holds.${reservationId}`;
     const at = new Date();
     const hold: HoldDoc = { quantity, at, released: false };
@@ -179,44 +169,47 @@ export class ItemsData {
       { returnDocument: 'after' },
     )) as LeanItem | null;
     if (updated) {
-      const inTime = options.callerDeadline !== undefined && Date.now() < options.callerDeadline - LATE_HOLD_MARGIN_MS;
-      if (inTime) return toHold(reservationId, itemId, hold, toItem(updated));
       const tombstone = await this.findRelease(reservationId, itemId);
       if (!tombstone) return toHold(reservationId, itemId, hold, toItem(updated));
       // A late retry of a hold that was already released: give the units back.
       await this.takeOffItem(reservationId, itemId, quantity);
-      return fromRelease(tombstone);
+      return fromRelease(tombstone, undefined, quantity);
     }
 
     const current = await this.model.findById(itemId, { stock: 1, [key]: 1 }).lean<LeanItem>();
     if (!current) throw notFound('item', itemId);
     const active = current.holds?.[reservationId];
     const released = active ? null : await this.findRelease(reservationId, itemId);
-    const existing = active ?? released;
+    // A tombstone of quantity 0 was left by a release that came before any hold: any quantity fits it.
+    const existing = active ?? (released && released.quantity > 0 ? released : null);
     if (existing && existing.quantity !== quantity) throw holdConflict(reservationId, itemId, existing.quantity, quantity);
     if (active) return toHold(reservationId, itemId, active);
-    if (released) return fromRelease(released);
+    if (released) return fromRelease(released, undefined, quantity);
     throw insufficientStock(itemId, quantity, current.stock);
   }
 
   /**
-   * Gives a reservation's held units back, once. The quantity comes from the
-   * hold itself; the tombstone is written before the hold leaves the item (see
-   * the protocol above), so a repeated, concurrent or late operation adds
-   * nothing. Null when the reservation never held anything on the item.
+   * Gives a reservation's held units back, once, and ends its holding on the
+   * item for good. The quantity comes from the hold itself; the tombstone is
+   * written before the hold leaves the item (see the protocol above), so a
+   * repeated, concurrent or late operation adds nothing. Null when the
+   * reservation held nothing on the item (or there is no such item).
    */
   async releaseStock(reservationId: string, itemId: string): Promise<StockHold | null> {
     if (!isItemId(itemId)) return null;
-    const key = `holds.${reservationId}`;
-    const current = await this.model.findById(itemId, { [key]: 1 }).lean<LeanItem>();
-    const hold = current?.holds?.[reservationId];
-    if (!hold) {
-      const tombstone = await this.findRelease(reservationId, itemId);
-      return tombstone ? fromRelease(tombstone) : null;
-    }
-    const tombstone = await this.recordRelease(reservationId, itemId, hold);
+    const held = await this.holdOf(reservationId, itemId);
+    if (held === undefined) return null;
+    const tombstone = await this.recordRelease(reservationId, itemId, held);
+    const hold = held ?? (await this.holdOf(reservationId, itemId));
+    if (!hold) return tombstone.quantity > 0 ? fromRelease(tombstone) : null;
     const updated = await this.takeOffItem(reservationId, itemId, hold.quantity);
-    return fromRelease(tombstone, updated ? toItem(updated) : undefined);
+    return fromRelease(tombstone, updated ? toItem(updated) : undefined, hold.quantity);
+  }
+
+  /** The reservation's hold on the item: null when it holds nothing there, undefined when there is no such item. */
+  private async holdOf(reservationId: string, itemId: string): Promise<HoldDoc | null | undefined> {
+    const current = await this.model.findById(itemId, { [`holds.${reservationId}`]: 1 }).lean<LeanItem>();
+    return current ? (current.holds?.[reservationId] ?? null) : undefined;
   }
 
   /** Removes the hold from the item and puts its units back, if it is still there. */
@@ -232,15 +225,16 @@ export class ItemsData {
     return this.releases.findById(`${itemId}:${reservationId}`).lean<StockReleaseDoc>().exec();
   }
 
-  /** Writes the tombstone once; a concurrent release finds the first one. */
-  private async recordRelease(reservationId: string, itemId: string, hold: HoldDoc): Promise<StockReleaseDoc> {
+  /** Writes the tombstone once (quantity 0 when nothing was held yet); a concurrent release finds the first one. */
+  private async recordRelease(reservationId: string, itemId: string, hold: HoldDoc | null): Promise<StockReleaseDoc> {
+    const releasedAt = new Date();
     const doc: StockReleaseDoc = {
       _id: `${itemId}:${reservationId}`,
       itemId,
       reservationId,
-      quantity: hold.quantity,
-      at: hold.at,
-      releasedAt: new Date(),
+      quantity: hold?.quantity ?? 0,
+      at: hold?.at ?? releasedAt,
+      releasedAt,
     };
     try {
       await this.releases.create(doc);
@@ -252,11 +246,12 @@ export class ItemsData {
   }
 }
 
-function fromRelease(doc: StockReleaseDoc, item?: Item): StockHold {
+/** A released hold; `quantity` is the hold's, or the asked one when the release came before any hold (tombstone quantity 0). */
+function fromRelease(doc: StockReleaseDoc, item?: Item, quantity = doc.quantity): StockHold {
   return {
     reservationId: doc.reservationId,
     itemId: doc.itemId,
-    quantity: doc.quantity,
+    quantity,
     released: true,
     at: doc.at,
     releasedAt: doc.releasedAt,
