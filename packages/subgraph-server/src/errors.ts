@@ -32,8 +32,20 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { name?: unknown; code?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   if (typeof e.name === 'string' && UNREACHABLE.has(e.name)) return true;
+  if (typeof e.code === 'string' && BROKEN_SOCKET.has(e.code)) return true;
   return e.name === 'MongoServerError' && e.code === 1;
 }
+
+/**
+ * Node's socket errors that reach a resolver unwrapped. The MongoDB driver
+ * (6.20) lets one through when it writes a command to a connection the
+ * server has just closed: `Connection.writeCommand` → `Socket.write` throws
+ * `EPIPE` ("This socket has been ended by the other party"), seen when
+ * FerretDB was killed mid-rush (test/e2e/db-faults.test.ts). A resolver's
+ * other connections (to subgraphs) fail as `DependencyFailure`, so a bare
+ * socket error here is the database's.
+ */
+const BROKEN_SOCKET = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED']);
 
 /**
  * Converts a thrown domain or auth error (or an unavailable database) into a
