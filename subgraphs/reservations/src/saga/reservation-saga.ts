@@ -230,18 +230,7 @@ export class ReservationSaga {
       events: [
         createEvent(
           'ReservationConfirmed',
-          {
-            reservationId: id,
-            customerId: identity.sub,
-            itemId: item.id,
-            itemName: item.name,
-            storeId: item.storeId,
-            quantity: input.quantity,
-            startDate: input.startDate,
-            endDate: input.endDate,
-            totalPrice: amount,
-            createdAt: new Date(doc.createdAt).toISOString(),
-          },
+          { ...detailsOf(doc), totalPrice: amount, reservationId: id, customerId: identity.sub },
           { requestId: ctx.requestId },
         ),
       ],
