@@ -21,7 +21,10 @@ export async function settle(stack: Pick<Stack, 'bus'>, { quietMs = 750, timeout
     } else {
       quietSince = undefined;
     }
-    if (now > deadline) throw new Error(`the event pipeline still had ${busy} jobs after ${timeoutMs} ms`);
+    if (now > deadline) {
+      const where = queues.map((q, i) => `${q.name}: ${JSON.stringify(counts[i])}`).filter((_, i) => Object.values(counts[i]!).some((n) => n > 0));
+      throw new Error(`the event pipeline still had ${busy} jobs after ${timeoutMs} ms (${where.join('; ')})`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
