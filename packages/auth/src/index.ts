@@ -15,7 +15,8 @@
  * - Subgraphs accept nothing without a valid identity header.
  * - Signing and verifying are cached (signer.ts, verifier.ts): a token is
  *   reused for half its lifetime per identity, and a verified token is
- *   remembered until shortly before it expires.
+ *   remembered until shortly before it expires (token-cache.ts; the router
+ *   remembers callers' verified bearer tokens the same way).
  */
 export {
   USER_ROLES,
@@ -40,3 +41,4 @@ export {
 } from './internal-token.js';
 export { InternalIdentitySigner, type SignerOptions, type SignerStats } from './signer.js';
 export { InternalIdentityVerifier, type VerifierOptions, type VerifierStats } from './verifier.js';
+export { VerifiedTokenCache, type TokenCacheOptions, type TokenCacheStats, type Verified } from './token-cache.js';
