@@ -80,6 +80,8 @@ describe('router → subgraph connections', () => {
     const s = await server(65_000);
     const c = connections(500);
     expect(await (await c.fetcher(s.url, { method: 'POST', body: '{}' })).text()).toBe('{"ok":true}');
+    // undici's pool takes the socket back on the next turn of the event loop, not in the tick the body ended.
+    await new Promise((r) => setImmediate(r));
     expect(await (await c.fetcher(`${s.url}?ms=1500`, { method: 'POST', body: '{}' })).text()).toBe('{"ok":true}');
     expect(s.connections).toBe(1);
   });
