@@ -26,6 +26,7 @@ import { requestIdFrom, type RouterContext } from './identity.js';
 import { createTokenVerifier } from './auth/settings.js';
 import { KeySetUnavailableError } from './auth/verifier.js';
 import { parseOptions, shapeRule, type OperationLimits } from './limits/operation.js';
+import { CostDirectives } from './limits/cost.js';
 import { limitsPlugin } from './limits/plugin.js';
 import { MutationRateLimiter } from './limits/rate-limit.js';
 import { RedisKeyValueCache, connectRedis } from './limits/redis.js';
@@ -180,7 +181,10 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     spec.includes('|') ? upstreams.get(name, spec).pick() : spec,
   );
   planner.limits = limits;
+  // Demand control reads @cost/@listSize from the supergraph being served (limits/cost.ts).
+  let costDirectives = CostDirectives.fromSupergraph(supergraphSdl);
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    costDirectives = CostDirectives.fromSupergraph(coreSupergraphSdl);
     try {
       planner.update(coreSupergraphSdl);
     } catch (err) {
@@ -221,7 +225,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
         : sandboxWithSubscriptions(ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })),
       metricsPlugin(),
       accessLogPlugin(logger),
-      limitsPlugin(limits, rateLimiter),
+      limitsPlugin(limits, () => costDirectives, rateLimiter),
     ],
   });
   await apollo.start();

@@ -70,8 +70,8 @@ export const routerShape = {
   MAX_ROOT_FIELDS: env.int(20, 1, 10_000),
   MAX_TOKENS: env.int(4_000, 10, 1_000_000),
   MAX_COST: env.int(5_000, 1, 100_000_000),
-  /** Multiplier of a list field without `first` in the cost estimate. */
-  COST_DEFAULT_LIST_SIZE: env.int(20, 1, 10_000),
+  /** Assumed size of a list with no slicing argument or @listSize in the cost estimate (limits/cost.ts). */
+  COST_DEFAULT_LIST_SIZE: env.int(10, 1, 10_000),
   /** Mutations per caller per minute (Redis; needs REDIS_URL). 0: off. Default 120 in production, off otherwise. */
   RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).optional(),
   /** Redis for the mutation rate limit and the shared APQ cache. Unset: both local/off (logged). */

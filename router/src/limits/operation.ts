@@ -6,12 +6,9 @@
  * - depth: the longest chain of nested fields (`{ a { b } }` is 2).
  * - aliases: fields written with an alias, in the whole operation.
  * - root fields: selections of the operation's root type (aliases count).
- * - cost: every field costs 1; the fields under a list multiply by its size:
- *   the field's `first` (or `last`) argument when given (a variable counts),
- *   else the argument's default, else `COST_DEFAULT_LIST_SIZE`. A field
- *   that takes `first` is a page (a connection): its children are multiplied
- *   once, and a list right under it (`edges`, `nodes`) is not multiplied
- *   again. Any other list-typed field multiplies by the default list size.
+ * - cost: the estimated number of values in the answer, with the
+ *   supergraph's `@cost` and `@listSize` (cost.ts); a refusal names the
+ *   costliest path (`extensions.costliestPath`).
  * - Introspection fields (`__schema`, `__type`) are not counted (introspection
  *   is off in production).
  *
@@ -21,18 +18,15 @@
  */
 import type {
   DocumentNode,
-  FieldNode,
   FragmentDefinitionNode,
   GraphQLError as GraphQLErrorType,
-  GraphQLField,
-  GraphQLNamedType,
   GraphQLSchema,
   OperationDefinitionNode,
   SelectionSetNode,
   ValidationContext,
-  ValueNode,
 } from 'graphql';
 import { GraphQLError } from '../subscriptions/graphql.js';
+import { estimateCost, type CostDirectives } from './cost.js';
 
 export interface OperationLimits {
   maxDepth: number;
@@ -48,9 +42,15 @@ export type LimitName = 'MAX_DEPTH' | 'MAX_ALIASES' | 'MAX_ROOT_FIELDS' | 'MAX_T
 export const LIMIT_CODE = 'BAD_USER_INPUT';
 
 /** A limit violation as a GraphQL error (code BAD_USER_INPUT, HTTP 400). */
-export function limitError(limit: LimitName, max: number, actual: number | undefined, message: string): GraphQLErrorType {
+export function limitError(
+  limit: LimitName,
+  max: number,
+  actual: number | undefined,
+  message: string,
+  extra: Record<string, unknown> = {},
+): GraphQLErrorType {
   return new GraphQLError(message, {
-    extensions: { code: LIMIT_CODE, limit, max, ...(actual !== undefined ? { actual } : {}), http: { status: 400 } },
+    extensions: { code: LIMIT_CODE, limit, max, ...(actual !== undefined ? { actual } : {}), ...extra, http: { status: 400 } },
   });
 }
 
@@ -139,100 +139,27 @@ export function shapeRule(limits: OperationLimits) {
   });
 }
 
-function unwrap(type: unknown): { named: GraphQLNamedType; list: boolean } {
-  let t = type as { ofType?: unknown };
-  let list = false;
-  // Realm-independent: a wrapper has `ofType`; a list prints as `[…]`.
-  while (t.ofType) {
-    if (String(t).startsWith('[')) list = true;
-    t = t.ofType as { ofType?: unknown };
-  }
-  return { named: t as unknown as GraphQLNamedType, list };
-}
-
-function intValue(node: ValueNode | undefined, variables: Record<string, unknown>): number | undefined {
-  if (!node) return undefined;
-  if (node.kind === 'IntValue') return Number(node.value);
-  if (node.kind === 'Variable') {
-    const v = variables[node.name.value];
-    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-  }
-  return undefined;
-}
-
-function fieldOf(type: GraphQLNamedType | undefined, name: string): GraphQLField<unknown, unknown> | undefined {
-  const fields = (type as { getFields?: () => Record<string, GraphQLField<unknown, unknown>> } | undefined)?.getFields?.();
-  return fields?.[name];
-}
-
-/**
- * The estimated cost of an operation (see the module comment). Unknown fields
- * (validation reports them) cost 1. Stops counting past `cap`.
- */
-export function costOf(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  variables: Record<string, unknown>,
-  defaultListSize: number,
-  cap = Number.MAX_SAFE_INTEGER,
-): number {
-  const fragments = fragmentsOf(document);
-  const rootType =
-    operation.operation === 'query'
-      ? schema.getQueryType()
-      : operation.operation === 'mutation'
-        ? schema.getMutationType()
-        : schema.getSubscriptionType();
-
-  const sizeOf = (node: FieldNode, field: GraphQLField<unknown, unknown> | undefined): number | undefined => {
-    const argNames = new Set((field?.args ?? []).map((a) => a.name));
-    if (!argNames.has('first') && !argNames.has('last')) return undefined;
-    for (const name of ['first', 'last']) {
-      const given = intValue(node.arguments?.find((a) => a.name.value === name)?.value, variables);
-      if (given !== undefined) return Math.max(0, given);
-    }
-    const declared = field?.args.find((a) => a.name === 'first')?.defaultValue;
-    return typeof declared === 'number' ? declared : defaultListSize;
-  };
-
-  const walk = (set: SelectionSetNode, parent: GraphQLNamedType | undefined, underPage: boolean, visiting: Set<string>): number => {
-    let total = 0;
-    for (const sel of set.selections) {
-      if (sel.kind === 'Field') {
-        if (sel.name.value.startsWith('__')) continue;
-        const field = fieldOf(parent, sel.name.value);
-        const { named, list } = field ? unwrap(field.type) : { named: undefined, list: false };
-        const page = sizeOf(sel, field);
-        const multiplier = page ?? (list && !underPage ? defaultListSize : 1);
-        const children = sel.selectionSet ? walk(sel.selectionSet, named, page !== undefined, visiting) : 0;
-        total += 1 + multiplier * children;
-      } else if (sel.kind === 'InlineFragment') {
-        const cond = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : parent;
-        total += walk(sel.selectionSet, cond ?? parent, underPage, visiting);
-      } else {
-        const fragment = fragments.get(sel.name.value);
-        if (!fragment || visiting.has(sel.name.value)) continue;
-        visiting.add(sel.name.value);
-        total += walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? parent, underPage, visiting);
-        visiting.delete(sel.name.value);
-      }
-      if (total > cap) return total;
-    }
-    return total;
-  };
-  return walk(operation.selectionSet, rootType ?? undefined, false, new Set());
-}
-
-/** The cost error when an operation is over `maxCost`, else undefined. */
+/** The cost error when an operation is over `maxCost` (naming its costliest path), else undefined. */
 export function checkCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown>,
   limits: OperationLimits,
+  directives: CostDirectives,
 ): GraphQLErrorType | undefined {
-  const cost = costOf(schema, document, operation, variables, limits.defaultListSize, limits.maxCost * 10);
-  if (cost <= limits.maxCost) return undefined;
-  return limitError('MAX_COST', limits.maxCost, cost, `Operation's estimated cost is ${cost}; the limit is ${limits.maxCost} (ask for smaller pages or fewer nested lists)`);
+  const estimate = estimateCost(schema, document, operation, variables, {
+    directives,
+    defaultListSize: limits.defaultListSize,
+    cap: limits.maxCost * 10,
+  });
+  if (estimate.cost <= limits.maxCost) return undefined;
+  const where = estimate.costliestPath ? `; most of it is ${estimate.costliestPath} (${estimate.costliestPathCost})` : '';
+  return limitError(
+    'MAX_COST',
+    limits.maxCost,
+    estimate.cost,
+    `Operation's estimated cost is ${estimate.cost}; the limit is ${limits.maxCost}${where} (ask for smaller pages or fewer nested lists)`,
+    estimate.costliestPath ? { costliestPath: estimate.costliestPath } : {},
+  );
 }

@@ -6,17 +6,26 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RouterContext } from '../identity.js';
+import type { CostDirectives } from './cost.js';
 import { checkCost, type OperationLimits } from './operation.js';
 import { callerKey, tryLaterError, type MutationRateLimiter } from './rate-limit.js';
 
-export function limitsPlugin(limits: OperationLimits, rateLimiter?: MutationRateLimiter): ApolloServerPlugin<RouterContext> {
+/**
+ * `costDirectives` returns the `@cost`/`@listSize` of the supergraph being
+ * served now (the router swaps them on every supergraph load).
+ */
+export function limitsPlugin(
+  limits: OperationLimits,
+  costDirectives: () => CostDirectives,
+  rateLimiter?: MutationRateLimiter,
+): ApolloServerPlugin<RouterContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
           const { operation, document } = rc;
           if (!operation || !document) return;
-          const tooCostly = checkCost(rc.schema, document, operation, rc.request.variables ?? {}, limits);
+          const tooCostly = checkCost(rc.schema, document, operation, rc.request.variables ?? {}, limits, costDirectives());
           if (tooCostly) throw tooCostly;
           if (operation.operation === 'mutation' && rateLimiter) {
             const decision = await rateLimiter.hit(callerKey(rc.contextValue.identity, rc.contextValue.clientIp));

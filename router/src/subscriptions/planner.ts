@@ -17,6 +17,7 @@
  */
 import type { DocumentNode, GraphQLError as GraphQLErrorType, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { GraphQLError, getOperationAST, getVariableValues, parse, specifiedRules, validate } from './graphql.js';
+import { CostDirectives } from '../limits/cost.js';
 import { checkCost, shapeRule, type OperationLimits } from '../limits/operation.js';
 import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
@@ -97,7 +98,7 @@ function codedError(message: string, code: string, original?: GraphQLErrorType):
  */
 export class SubscriptionPlanner {
   private current:
-    | { state: SupergraphState; planner: QueryPlanner; cache: Map<string, CachedPlan> }
+    | { state: SupergraphState; planner: QueryPlanner; cost: CostDirectives; cache: Map<string, CachedPlan> }
     | undefined;
 
   /** The router's operation limits, applied to operations over WebSocket as over HTTP (set by the router). */
@@ -136,6 +137,7 @@ export class SubscriptionPlanner {
         wsUrl,
       },
       planner: new QueryPlanner(supergraph),
+      cost: CostDirectives.fromSupergraph(supergraphSdl),
       cache: new Map(),
     };
   }
@@ -176,7 +178,7 @@ export class SubscriptionPlanner {
     });
     if (coerced.errors) return coerced.errors.map((e) => codedError(e.message, 'BAD_USER_INPUT', e));
     if (this.limits) {
-      const tooCostly = checkCost(current.state.apiGraphQLSchema, cached.document, cached.operation, coerced.coerced, this.limits);
+      const tooCostly = checkCost(current.state.apiGraphQLSchema, cached.document, cached.operation, coerced.coerced, this.limits, current.cost);
       if (tooCostly) return [tooCostly];
     }
     return {
