@@ -163,6 +163,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     const spec = config.SUBGRAPH_URLS[name] ?? url ?? '';
     return new IdentityDataSource(name, spec, signer, logger, {
       fetcher: connections.fetcher,
+      dedupe: config.SUBGRAPH_DEDUPE,
       ...(spec ? { pool: upstreams.get(name, spec) } : {}),
     });
   };

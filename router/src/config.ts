@@ -98,6 +98,8 @@ export const routerShape = {
    * so a request never meets a socket the subgraph is closing (upstreams/connections.ts).
    */
   SUBGRAPH_IDLE_TIMEOUT_MS: env.int(60_000, 1_000, 600_000),
+  /** Identical subgraph queries of one identity in flight share one fetch (upstreams/dedupe.ts). */
+  SUBGRAPH_DEDUPE: env.bool(true),
   /** Browser origins allowed by CORS; `*` allows any. Empty: same-origin only. */
   CORS_ORIGINS: env.list([]),
   /** Largest request body accepted (express/body-parser syntax). */

@@ -14,6 +14,7 @@ import { ANONYMOUS, IDENTITY_HEADER, REQUEST_ID_HEADER, type InternalIdentitySig
 import type { Logger } from '@rental/observability';
 import type { RouterContext } from './identity.js';
 import { subgraphFetchDuration } from './metrics.js';
+import { dedupeFetcher } from './upstreams/dedupe.js';
 import { poolFetcher, RETRY_MARK } from './upstreams/fetcher.js';
 import { isRetryable } from './upstreams/operation.js';
 import type { UpstreamPool } from './upstreams/pool.js';
@@ -28,6 +29,8 @@ export interface DataSourceOptions {
   pool?: UpstreamPool;
   /** The fetch to send with (the router's, upstreams/connections.ts); default: the gateway's own. */
   fetcher?: RemoteGraphQLDataSource['fetcher'];
+  /** Identical queries in flight share one fetch (upstreams/dedupe.ts). Default true. */
+  dedupe?: boolean;
 }
 
 export class IdentityDataSource extends RemoteGraphQLDataSource<RouterContext> {
@@ -36,12 +39,14 @@ export class IdentityDataSource extends RemoteGraphQLDataSource<RouterContext> {
     url: string,
     private readonly signer: InternalIdentitySigner,
     private readonly logger: Logger,
-    { pool, fetcher }: DataSourceOptions = {},
+    { pool, fetcher, dedupe = true }: DataSourceOptions = {},
   ) {
     super({ url: pool?.urls[0] ?? url, ...(fetcher ? { fetcher } : {}) });
     if (pool) {
       this.pool = pool;
-      this.fetcher = poolFetcher(this.fetcher, pool, logger);
+      // Identical queries in flight share one fetch (dedupe.ts), then the pool picks a URL.
+      const pooled = poolFetcher(this.fetcher, pool, logger);
+      this.fetcher = dedupe ? dedupeFetcher(pooled, name) : pooled;
     }
   }
 

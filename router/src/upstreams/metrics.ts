@@ -28,3 +28,15 @@ export const upstreamRetries = once(
       registers: [metrics],
     }),
 );
+
+/** Subgraph queries answered by an identical one already in flight (dedupe.ts): fetches not sent. */
+export const upstreamDeduplicated = once(
+  'router_subgraph_deduplicated_total',
+  () =>
+    new prom.Counter({
+      name: 'router_subgraph_deduplicated_total',
+      help: 'Subgraph queries answered by an identical query of the same identity already in flight',
+      labelNames: ['subgraph'] as const,
+      registers: [metrics],
+    }),
+);
