@@ -9,11 +9,14 @@ import { parseArgs } from 'node:util';
 import { benchEvents } from './events.js';
 import { benchGateway } from './gateway.js';
 import { benchReservations } from './reservations.js';
+import { benchRouter } from './router.js';
 import { benchSubscriptions } from './subscriptions.js';
 import { gitSha, loadAverage, machine, textTable, writeLatest, writeResult, type BenchResult, type RunInfo } from './report.js';
 import { BENCH_ENV, startStack, type Stack } from './stack.js';
 
-const ALL = ['gateway', 'reservations', 'events', 'subscriptions'] as const;
+const ALL = ['gateway', 'reservations', 'events', 'subscriptions', 'router'] as const;
+/** Benchmarks that bring their own servers instead of the whole system. */
+const STANDALONE: ReadonlySet<Name> = new Set(['router']);
 type Name = (typeof ALL)[number];
 
 const { values, positionals } = parseArgs({
@@ -29,13 +32,17 @@ const { values, positionals } = parseArgs({
     events: { type: 'string', default: '200' },
     'events-concurrency': { type: 'string', default: '4' },
     subscribers: { type: 'string', default: '1000' },
+    'router-connections': { type: 'string', default: '50' },
+    'router-duration': { type: 'string', default: '8' },
+    'router-rounds': { type: 'string', default: '3' },
     targets: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
   console.log(`npm run bench [-- ${ALL.join('|')} …] [--connections 20] [--duration 10] [--warmup 2] [--targets router,plain-gateway,hive-gateway,hive-gateway-nodedupe,direct]
-  [--concurrency 10,50] [--rounds 2] [--round-duration 15] [--stored 50000] [--events 200] [--events-concurrency 4] [--subscribers 1000]`);
+  [--concurrency 10,50] [--rounds 2] [--round-duration 15] [--stored 50000] [--events 200] [--events-concurrency 4] [--subscribers 1000]
+  [--router-connections 50] [--router-duration 8] [--router-rounds 3]`);
   process.exit(0);
 }
 const unknown = positionals.filter((p) => !ALL.includes(p as Name));
@@ -67,6 +74,13 @@ const runners: Record<Name, (stack: Stack) => Promise<BenchResult>> = {
     }),
   events: (stack) => benchEvents(stack, { reservations: int(values.events, 'events'), concurrency: int(values['events-concurrency'], 'events-concurrency') }),
   subscriptions: (stack) => benchSubscriptions(stack, { subscribers: int(values.subscribers, 'subscribers') }),
+  router: () =>
+    benchRouter({
+      connections: int(values['router-connections'], 'router-connections'),
+      durationSec: int(values['router-duration'], 'router-duration'),
+      warmupSec: Number(values.warmup),
+      rounds: int(values['router-rounds'], 'router-rounds'),
+    }),
 };
 
 const date = new Date().toISOString();
@@ -80,15 +94,18 @@ process.once('SIGINT', stopOnSignal);
 process.once('SIGTERM', stopOnSignal);
 const sections: string[] = [];
 try {
-  stack = await startStack();
-  info.servers = stack.servers;
-  info.settings = `NODE_ENV=test (the harness's; production would rate-limit mutations to 120/min per caller), ${Object.entries(BENCH_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} (npm start's default), every other setting npm start's, LOG_LEVEL=warn`;
+  // The whole system only when a selected benchmark measures it.
+  if (selected.some((name) => !STANDALONE.has(name))) {
+    stack = await startStack();
+    info.servers = stack.servers;
+    info.settings = `NODE_ENV=test (the harness's; production would rate-limit mutations to 120/min per caller), ${Object.entries(BENCH_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} (npm start's default), every other setting npm start's, LOG_LEVEL=warn`;
+  }
   for (const name of selected) {
     console.log(`\n[bench] ${name}`);
     const before = loadAverage();
     let result: BenchResult;
     try {
-      result = await runners[name](stack);
+      result = await runners[name](stack as Stack);
     } catch (err) {
       exitCode = 1;
       console.error(`[bench] ${name} failed: ${(err as Error).stack ?? String(err)}`);

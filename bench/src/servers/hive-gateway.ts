@@ -10,7 +10,8 @@
  * off, for a like-for-like comparison with the Apollo gateways (which send
  * every fetch).
  *
- * Env: BENCH_SUPERGRAPH, BENCH_PORT, INTERNAL_JWT_SECRET, BENCH_IDENTITY, BENCH_HIVE_DEDUPE.
+ * Env: BENCH_SUPERGRAPH, BENCH_PORT, BENCH_HIVE_DEDUPE, and BENCH_IDENTITY with
+ * INTERNAL_JWT_SECRET (optional: without them, no plugin).
  */
 import http from 'node:http';
 import { IDENTITY_HEADER, InternalIdentitySigner, type Identity } from '@rental/auth';
@@ -20,8 +21,9 @@ const need = (k: string) => {
   if (!v) throw new Error(`${k} must be set`);
   return v;
 };
-const signer = new InternalIdentitySigner(need('INTERNAL_JWT_SECRET'), 'router');
-const identity = JSON.parse(need('BENCH_IDENTITY')) as Identity;
+/** The identity to forward; without BENCH_IDENTITY (subgraphs that check none) no plugin at all: Hive's defaults. */
+const identity = process.env.BENCH_IDENTITY ? (JSON.parse(process.env.BENCH_IDENTITY) as Identity) : undefined;
+const signer = identity ? new InternalIdentitySigner(need('INTERNAL_JWT_SECRET'), 'router') : undefined;
 
 // Loaded by a non-literal specifier so its types stay out of this program:
 // graphql-yoga's augmentation of GraphQLErrorExtensions (`http.headers` as a
@@ -44,15 +46,18 @@ const gateway = createGatewayRuntime({
   graphqlEndpoint: '/graphql',
   landingPage: false,
   ...(process.env.BENCH_HIVE_DEDUPE === 'off' ? { transportEntries: { '*': { options: { deduplicateInflightRequests: false } } } } : {}),
-  plugins: () => [
-    {
-      async onFetch({ options, setOptions }) {
-        const token = await signer.sign(identity);
-        const headers = { ...((options.headers ?? {}) as Record<string, string>), [IDENTITY_HEADER]: token };
-        setOptions({ ...options, headers });
-      },
-    },
-  ],
+  plugins: () =>
+    signer && identity
+      ? [
+          {
+            async onFetch({ options, setOptions }) {
+              const token = await signer.sign(identity);
+              const headers = { ...((options.headers ?? {}) as Record<string, string>), [IDENTITY_HEADER]: token };
+              setOptions({ ...options, headers });
+            },
+          },
+        ]
+      : [],
 });
 const server = http.createServer(gateway);
 const port = Number(need('BENCH_PORT'));
