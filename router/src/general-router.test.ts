@@ -14,9 +14,8 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRouter, type RunningRouter } from './app.js';
-import { parseRouterConfig } from './config.js';
 import { startGeneralFixture, type GeneralFixture } from './general-fixtures.js';
-import { gqlRequest, INTERNAL_SECRET, USER_SECRET, type GqlResult } from './test-fixtures.js';
+import { gqlRequest, routerConfig, type GqlResult } from './test-fixtures.js';
 
 let fixture: GeneralFixture;
 let router: RunningRouter;
@@ -30,16 +29,7 @@ beforeAll(async () => {
   const path = join(dir, 'supergraph.graphql');
   writeFileSync(path, fixture.supergraphSdl);
   // Every limit at its default: only what a deployment must set is given.
-  router = await startRouter(
-    parseRouterConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      INTERNAL_JWT_SECRET: INTERNAL_SECRET,
-      JWT_SECRET: USER_SECRET,
-      ROUTER_PORT: '0',
-      SUPERGRAPH_PATH: path,
-    }),
-  );
+  router = await startRouter(routerConfig(path));
   plain = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: fixture.supergraphSdl }) });
   plainUrl = (await startStandaloneServer(plain, { listen: { port: 0, host: '127.0.0.1' } })).url;
 });
@@ -157,5 +147,34 @@ describe('a supergraph other than ours: the same answers as plain @apollo/gatewa
     const body = await both('{ product(id: "b1") { id nope } }');
     expect(body.data).toBeUndefined();
     expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});
+
+describe('the default limits on a supergraph other than ours', () => {
+  const refused = async (query: string, limit: string) => {
+    const { status, body } = await gqlRequest(router.url, query);
+    expect(status).toBe(400);
+    expect(body.data).toBeUndefined();
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit });
+    return body.errors?.[0];
+  };
+
+  it('an ordinary deep query here (6 levels) passes; 14 levels of book → author → books is refused (MAX_DEPTH 12)', async () => {
+    const seven = await gqlRequest(router.url, '{ product(id: "b1") { ... on Book { author { books { reviews { author { name } } } } } } }');
+    expect(seven.body.errors).toBeUndefined();
+    const chain = (n: number): string => (n === 0 ? 'id' : `author { books { ${chain(n - 1)} } }`);
+    await refused(`{ product(id: "b1") { ... on Book { ${chain(6)} } } }`, 'MAX_DEPTH');
+  });
+
+  it('31 aliases and 21 root fields are refused (MAX_ALIASES 30, MAX_ROOT_FIELDS 20)', async () => {
+    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: id`).join(' ');
+    await refused(`{ product(id: "b1") { ${aliases} } }`, 'MAX_ALIASES');
+    const roots = Array.from({ length: 21 }, (_, i) => `r${i}: matrix`).join(' ');
+    await refused(`{ ${roots} }`, 'MAX_ROOT_FIELDS');
+  });
+
+  it('four nested unpaginated lists are refused (MAX_COST: 12,111 of 5,000), naming the costliest path', async () => {
+    const err = await refused('{ allProducts { ... on Movie { castGrid { books { author { books { title } } } } } } }', 'MAX_COST');
+    expect(err?.extensions).toMatchObject({ actual: 12111, costliestPath: 'allProducts.castGrid.books.author.books' });
   });
 });

@@ -18,6 +18,29 @@ export const INTERNAL_SECRET = process.env.INTERNAL_JWT_SECRET ?? 'fixture-inter
 export const USER_SECRET = process.env.JWT_SECRET ?? 'fixture-user-secret-0123456789abcdefghij';
 export const silent = createLogger('fixture', 'silent');
 
+/** A test router's configuration: the fixture secrets, a free port, quiet logs, `supergraphPath`, and `env` on top. */
+export function routerConfig(supergraphPath: string, env: Record<string, string> = {}): RouterConfig {
+  return parseRouterConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    INTERNAL_JWT_SECRET: INTERNAL_SECRET,
+    JWT_SECRET: USER_SECRET,
+    ROUTER_PORT: '0',
+    SUPERGRAPH_PATH: supergraphPath,
+    ...env,
+  });
+}
+
+/** The subgraph server options every fixture subgraph shares (the fixture secret, a free port, quiet logs). */
+export const fixtureSubgraph = {
+  host: '127.0.0.1',
+  port: 0,
+  internalSecret: INTERNAL_SECRET,
+  logger: silent,
+  production: false,
+  context: (base: BaseContext) => base,
+};
+
 const widgetsSdl = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@inaccessible"])
   type Widget @key(fields: "id") { id: ID! name: String! size: Int! }
@@ -54,14 +77,7 @@ export interface Fixture {
 }
 
 export async function startFixture(opts: { subgraphSecret?: string } = {}): Promise<Fixture> {
-  const common = {
-    host: '127.0.0.1',
-    port: 0,
-    internalSecret: opts.subgraphSecret ?? INTERNAL_SECRET,
-    logger: silent,
-    production: false,
-    context: (base: BaseContext) => base,
-  };
+  const common = { ...fixtureSubgraph, internalSecret: opts.subgraphSecret ?? INTERNAL_SECRET };
   const widgetsServer = await startSubgraph({
     ...common,
     name: 'widgets',
@@ -119,16 +135,7 @@ export async function startFixture(opts: { subgraphSecret?: string } = {}): Prom
     ratings: ratingsServer,
     dir,
     writeSupergraph,
-    config: (env = {}) =>
-      parseRouterConfig({
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        INTERNAL_JWT_SECRET: INTERNAL_SECRET,
-        JWT_SECRET: USER_SECRET,
-        ROUTER_PORT: '0',
-        SUPERGRAPH_PATH: defaultPath,
-        ...env,
-      }),
+    config: (env = {}) => routerConfig(defaultPath, env),
     async stop() {
       await Promise.all([widgetsServer.stop(), ratingsServer.stop()]);
       rmSync(dir, { recursive: true, force: true });

@@ -25,9 +25,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { composeServices } from '@apollo/composition';
 import { verifyInternalIdentity, type Identity } from '@rental/auth';
 import { startSubgraph, type BaseContext, type RunningSubgraph } from '@rental/subgraph-server';
-import { parseRouterConfig, type RouterConfig } from './config.js';
+import type { RouterConfig } from './config.js';
 import { Channel } from './subscriptions/channel.js';
-import { INTERNAL_SECRET, USER_SECRET, silent } from './test-fixtures.js';
+import { INTERNAL_SECRET, fixtureSubgraph, routerConfig } from './test-fixtures.js';
 
 const reviewsSdl = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -142,13 +142,8 @@ export async function startWsFixture(): Promise<WsFixture> {
   const reviewsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 
   const products = await startSubgraph({
+    ...fixtureSubgraph,
     name: 'products',
-    host: '127.0.0.1',
-    port: 0,
-    internalSecret: INTERNAL_SECRET,
-    logger: silent,
-    production: false,
-    context: (base: BaseContext) => base,
     typeDefs: parse(productsSdl),
     resolvers: {
       Query: { product: (_: unknown, { id }: { id: string }) => ({ id }) },
@@ -192,13 +187,7 @@ export async function startWsFixture(): Promise<WsFixture> {
       return r.version;
     },
     config: (env = {}) =>
-      parseRouterConfig({
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        INTERNAL_JWT_SECRET: INTERNAL_SECRET,
-        JWT_SECRET: USER_SECRET,
-        ROUTER_PORT: '0',
-        SUPERGRAPH_PATH: supergraphPath,
+      routerConfig(supergraphPath, {
         SUBGRAPH_URLS: `reviews=${reviewsUrl},products=${products.url}`,
         ...env,
       }),

@@ -12,8 +12,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSubgraph, type BaseContext, type RunningSubgraph } from '@rental/subgraph-server';
 import { startRouter, type RunningRouter } from '../app.js';
-import { parseRouterConfig } from '../config.js';
-import { gqlRequest, INTERNAL_SECRET, silent, token, USER_SECRET } from '../test-fixtures.js';
+import { fixtureSubgraph, gqlRequest, routerConfig, token } from '../test-fixtures.js';
 
 const typeDefs = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -30,13 +29,8 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   subgraph = await startSubgraph({
+    ...fixtureSubgraph,
     name: 'echo',
-    host: '127.0.0.1',
-    port: 0,
-    internalSecret: INTERNAL_SECRET,
-    logger: silent,
-    production: false,
-    context: (base: BaseContext) => base,
     typeDefs,
     resolvers: {
       Query: {
@@ -60,16 +54,7 @@ beforeAll(async () => {
   if (composed.errors) throw new Error(composed.errors.map(String).join('\n'));
   dir = mkdtempSync(join(tmpdir(), 'dedupe-'));
   writeFileSync(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
-  router = await startRouter(
-    parseRouterConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      INTERNAL_JWT_SECRET: INTERNAL_SECRET,
-      JWT_SECRET: USER_SECRET,
-      ROUTER_PORT: '0',
-      SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
-    }),
-  );
+  router = await startRouter(routerConfig(join(dir, 'supergraph.graphql')));
 });
 
 afterAll(async () => {
@@ -117,17 +102,7 @@ describe('identical subgraph queries in flight', () => {
   });
 
   it('SUBGRAPH_DEDUPE=false: every request is its own subgraph call', async () => {
-    const plain = await startRouter(
-      parseRouterConfig({
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        INTERNAL_JWT_SECRET: INTERNAL_SECRET,
-        JWT_SECRET: USER_SECRET,
-        ROUTER_PORT: '0',
-        SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
-        SUBGRAPH_DEDUPE: 'false',
-      }),
-    );
+    const plain = await startRouter(routerConfig(join(dir, 'supergraph.graphql'), { SUBGRAPH_DEDUPE: 'false' }));
     try {
       calls = { echo: 0, bump: 0 };
       const alice = await token('CUSTOMER', 'alice');
