@@ -314,6 +314,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     production,
     maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     keepAliveMs: config.WS_KEEPALIVE_MS,
+    maxBufferedMessages: config.WS_MAX_BUFFERED_MESSAGES,
     maxPayload: bytes(config.BODY_LIMIT),
   });
 

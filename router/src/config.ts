@@ -112,6 +112,8 @@ export const routerShape = {
   MAX_SUBSCRIPTIONS_PER_CONNECTION: env.int(20, 1, 10_000),
   /** WebSocket keep-alive: a ws ping this often; a peer that has not answered by the next one is dropped. 0: off. */
   WS_KEEPALIVE_MS: env.int(12_000, 0, 600_000),
+  /** Results one subscription may hold for a client that reads too slowly before its socket is closed 1013 (subscriptions/channel.ts). */
+  WS_MAX_BUFFERED_MESSAGES: env.int(100, 1, 100_000),
 };
 
 export type RouterConfig = z.infer<z.ZodObject<typeof routerShape>>;

@@ -47,3 +47,10 @@ export const subscriptionsOpen = ((): prom.Gauge<'service'> => {
   if (existing) return existing as prom.Gauge<'service'>;
   return new prom.Gauge({ name, help: 'GraphQL subscriptions open, by service', labelNames: ['service'] as const, registers: [metrics] });
 })();
+
+/** WebSockets closed 1013 because a subscription's client read too slowly (subscriptions/server.ts). */
+export const slowConsumersClosed = counter(
+  'router_ws_slow_consumers_closed_total',
+  'WebSockets closed with 1013 because a subscription held WS_MAX_BUFFERED_MESSAGES unread results',
+  [] as const,
+);

@@ -96,6 +96,14 @@ async function rawSocket(r: RunningRouter) {
   return { ws, messages, closed };
 }
 
+/** Only the subgraph that owns the subscription: no entity fetch per event. */
+const SMALL = 'subscription Small($p: ID, $since: Int) { reviewAdded(productId: $p, since: $since) { version body } }';
+
+async function slowConsumersClosed(r: RunningRouter): Promise<number> {
+  const text = await (await fetch(r.url.replace(/\/graphql$/, '/metrics'))).text();
+  return Number(/^router_ws_slow_consumers_closed_total (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 async function gauge(r: RunningRouter): Promise<number> {
   const text = await (await fetch(r.url.replace(/\/graphql$/, '/metrics'))).text();
   const m = /^graphql_subscriptions_open\{service="router"\} (\d+)/m.exec(text);
@@ -342,6 +350,42 @@ describe('lifecycle', () => {
     expect(raw.ws.readyState).toBe(WebSocket.OPEN);
     raw.ws.close();
     await raw.closed;
+  });
+
+  it('a client that stops reading is closed 1013 once WS_MAX_BUFFERED_MESSAGES results wait; it resumes with `since` and gets the rest once, in order', async () => {
+    const other = await startRouter(fx.config({ WS_MAX_BUFFERED_MESSAGES: '20' }));
+    try {
+      const before = fx.listeners();
+      const closedBefore = await slowConsumersClosed(other);
+      const raw = await rawSocket(other);
+      raw.ws.send(JSON.stringify({ type: 'connection_init' }));
+      await vi.waitFor(() => expect(raw.messages).toContainEqual({ type: 'connection_ack' }), { timeout: 2_000, interval: 10 });
+      raw.ws.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query: SMALL, variables: { p: 'slow' } } }));
+      await listening(before);
+      // Stop reading: the kernel's buffers fill, then the router's sends wait, then its per-subscription buffer.
+      const socket = (raw.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      socket.pause();
+      const body = 'x'.repeat(64 * 1024);
+      const published = Array.from({ length: 400 }, () => fx.publish({ productId: 'slow', body }));
+      await vi.waitFor(async () => expect(await slowConsumersClosed(other)).toBe(closedBefore + 1), { timeout: 20_000, interval: 20 });
+      socket.resume();
+      const closed = await raw.closed;
+      expect(closed.code).toBe(1013);
+      expect(closed.reason).toMatch(/resume with sinceVersion/);
+      const got = raw.messages.filter((m) => m.type === 'next').map((m) => (m.payload as { data: { reviewAdded: { version: number } } }).data.reviewAdded.version);
+      // What arrived is a prefix of what was published: in order, none twice, none skipped, not all.
+      expect(got.length).toBeGreaterThan(0);
+      expect(got.length).toBeLessThan(published.length);
+      expect(got).toEqual(published.slice(0, got.length));
+
+      const resumed = client(other);
+      const rest = run(resumed.c, SMALL, { p: 'slow', since: got.at(-1) });
+      await vi.waitFor(() => expect(rest.results).toHaveLength(published.length - got.length), { timeout: 20_000, interval: 20 });
+      expect(rest.results.map((r) => (r.data as { reviewAdded: { version: number } }).reviewAdded.version)).toEqual(published.slice(got.length));
+      rest.stop();
+    } finally {
+      await other.stop();
+    }
   });
 
   it('keep-alive: pings every WS_KEEPALIVE_MS and drops a peer that does not answer', async () => {

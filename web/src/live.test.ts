@@ -1,7 +1,7 @@
 /** LiveReservations: where each (re-)subscription starts, and what is dropped. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Client, Sink } from 'graphql-ws';
-import { LiveReservations } from './live.ts';
+import { LiveReservations, RESUME_DELAY_MS } from './live.ts';
 import type { Reservation, ReservationUpdate } from './operations.ts';
 
 interface Sent {
@@ -88,5 +88,46 @@ describe('LiveReservations', () => {
     sent[0]!.sink.next({ data: { reservationStatus: update('r1', 'RETURNED', 2, 3) } });
     expect(sent[0]!.disposed).toBe(true);
     expect(live.trackedIds()).toEqual([]);
+  });
+
+  it('a resumable error (extensions.resumeFrom) subscribes again after RESUME_DELAY_MS from the last version seen, and tells the page nothing', () => {
+    vi.useFakeTimers();
+    try {
+      const { client, sent, resend } = fakeClient();
+      const errors: string[] = [];
+      const live = new LiveReservations(client, { onUpdate: () => {}, onError: (m) => errors.push(m) });
+      live.seen('r1', 2);
+      live.track('r1');
+      sent[0]!.sink.next({ data: { reservationStatus: update('r1', 'READY_FOR_PICKUP', 3, 7) } });
+      sent[0]!.sink.error([{ message: 'the subscriber fell behind', extensions: { code: 'TRY_LATER', resumeFrom: { reservationId: 'r1', sinceVersion: 3 } } }]);
+      expect(sent).toHaveLength(1);
+      vi.advanceTimersByTime(RESUME_DELAY_MS);
+      expect(sent).toHaveLength(2);
+      expect(resend(sent[1]!)).toEqual({ reservationId: 'r1', sinceVersion: 3 });
+      expect(live.trackedIds()).toEqual(['r1']);
+      expect(errors).toEqual([]);
+      // Any other error ends it and is shown.
+      sent[1]!.sink.error([{ message: 'forbidden', extensions: { code: 'FORBIDDEN' } }]);
+      vi.advanceTimersByTime(RESUME_DELAY_MS);
+      expect(sent).toHaveLength(2);
+      expect(errors).toEqual(['forbidden']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('stop() before the resume delay cancels the resubscription', () => {
+    vi.useFakeTimers();
+    try {
+      const { client, sent } = fakeClient();
+      const live = new LiveReservations(client, { onUpdate: () => {} });
+      live.start();
+      sent[0]!.sink.error([{ message: 'the change log could not be read', extensions: { code: 'SERVICE_UNAVAILABLE', resumeFrom: { sinceSequence: 0 } } }]);
+      live.stop();
+      vi.advanceTimersByTime(RESUME_DELAY_MS * 2);
+      expect(sent).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

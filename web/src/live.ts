@@ -17,6 +17,10 @@
  *   connected (MyReservations) to pick up what was made meanwhile.
  * - Every update carries its reservation's `version`; one not newer than what
  *   was seen (the same change on both subscriptions, or a replay) is dropped.
+ * - A subscription the server ends with a resumable error (its
+ *   `extensions.resumeFrom`: the change log could not be read, or this page
+ *   fell behind) is subscribed again after {@link RESUME_DELAY_MS}, from the
+ *   last version or sequence seen; the page is not told (nothing was lost).
  */
 import type { Client } from 'graphql-ws';
 import { print } from 'graphql';
@@ -25,6 +29,14 @@ import { RESERVATION_STATUS, TERMINAL, type ReservationUpdate } from './operatio
 const QUERY = print(RESERVATION_STATUS);
 /** Per-reservation subscriptions at most: the router allows 20 per connection by default (MAX_SUBSCRIPTIONS_PER_CONNECTION), one is the all-mine stream. */
 export const MAX_TRACKED = 15;
+/** Wait before subscribing again after a resumable error (the server asked to try again later). */
+export const RESUME_DELAY_MS = 1000;
+
+/** An error the server says can be resumed from (`extensions.resumeFrom`). */
+function isResumable(err: unknown): boolean {
+  const first = Array.isArray(err) ? (err[0] as { extensions?: { resumeFrom?: unknown } } | undefined) : undefined;
+  return first?.extensions?.resumeFrom !== undefined;
+}
 
 export interface LiveOptions {
   onUpdate(update: ReservationUpdate): void;
@@ -99,6 +111,20 @@ export class LiveReservations {
     this.tracked.clear();
   }
 
+  /** Subscribes again after RESUME_DELAY_MS; stop()/untrack() before then cancel it. */
+  private resumeLater(reservationId: string | undefined): void {
+    const timer = setTimeout(() => {
+      if (reservationId !== undefined) {
+        if (this.tracked.get(reservationId) === cancel) this.tracked.set(reservationId, this.subscribe(reservationId));
+      } else if (this.disposeAll === cancel) {
+        this.disposeAll = this.subscribe(undefined);
+      }
+    }, RESUME_DELAY_MS);
+    const cancel = () => clearTimeout(timer);
+    if (reservationId !== undefined) this.tracked.set(reservationId, cancel);
+    else this.disposeAll = cancel;
+  }
+
   private subscribe(reservationId: string | undefined): () => void {
     const versions = this.versions;
     const variables: Record<string, unknown> = {};
@@ -125,6 +151,10 @@ export class LiveReservations {
           if (this.accept(update)) this.opts.onUpdate(update);
         },
         error: (err) => {
+          if (isResumable(err)) {
+            this.resumeLater(reservationId);
+            return;
+          }
           const message = Array.isArray(err)
             ? String((err[0] as { message?: string } | undefined)?.message ?? 'subscription refused')
             : err instanceof Error

@@ -53,6 +53,13 @@ function ticks(count: number): AsyncIterableIterator<{ n: number }> {
   return it;
 }
 
+/** Yields tick 1, then ends with a resumable DomainError (`midway`) or a bug (`midway-bug`). */
+async function* failingAfterOne(kind: string): AsyncGenerator<{ n: number }> {
+  yield { n: 1 };
+  if (kind === 'midway') throw new DomainError('TRY_LATER', 'the subscriber fell behind', { resumeFrom: { sinceVersion: 1 } });
+  throw new Error('secret internals');
+}
+
 const resolvers = {
   Query: { hello: () => 'hi' },
   Subscription: {
@@ -60,6 +67,7 @@ const resolvers = {
       subscribe: (_: unknown, args: { count: number; fail?: string | null }) => {
         if (args.fail === 'domain') throw new DomainError('NOT_FOUND', 'no such thing');
         if (args.fail === 'bug') throw new Error('secret internals');
+        if (args.fail === 'midway' || args.fail === 'midway-bug') return failingAfterOne(args.fail);
         return ticks(args.count);
       },
       resolve: (tick: { n: number }, _: unknown, ctx: BaseContext & { tag: string }) => ({
@@ -169,6 +177,12 @@ describe('subgraph-server subscriptions', () => {
     expect(invalid.errors[0]).toMatchObject([{ message: expect.stringContaining('nope'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
     const ok = await run(c, 'subscription { ticks(count: 2) { n } }');
     expect(ok.data).toEqual([{ ticks: { n: 1 } }, { ticks: { n: 2 } }]);
+    // A stream that ends with an error: the client gets what came before, then the error with its code and details.
+    const midway = await run(c, 'subscription { ticks(count: 3, fail: "midway") { n } }');
+    expect(midway.data).toEqual([{ ticks: { n: 1 } }]);
+    expect(midway.errors[0]).toMatchObject([{ message: 'the subscriber fell behind', extensions: { code: 'TRY_LATER', resumeFrom: { sinceVersion: 1 } } }]);
+    const midwayBug = await run(c, 'subscription { ticks(count: 3, fail: "midway-bug") { n } }');
+    expect(midwayBug.errors[0]).toMatchObject([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
     expect(closedCode).toBeUndefined();
     await c.dispose();
   });

@@ -94,13 +94,17 @@ export function attachSubscriptions<Ctx extends BaseContext>(opts: {
         if (!result.errors || result.errors.length === 0) return;
         return { ...result, errors: formatAll(result.errors) };
       },
-      // graphql-ws calls this for a document that does not validate (or names no operation).
+      // graphql-ws calls this for a document that does not validate (or names no operation), and for
+      // a stream that ends with an error: what the stream threw is formatted as over HTTP (a
+      // DomainError keeps its code and details, e.g. a resumable TRY_LATER with `resumeFrom`).
       onError(_ctx, _id, _payload, errors) {
-        return formatAll(
-          errors.map((e) =>
-            e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }),
-          ),
-        );
+        return errors.map((e) => {
+          if (e.originalError) return format({ message: e.message }, e.originalError);
+          const coded = e.extensions?.code
+            ? e
+            : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } });
+          return formatAll([coded])[0] as GraphQLFormattedError;
+        });
       },
     },
     wss,

@@ -10,15 +10,35 @@
  * a pending `next()` resolves `done`, buffered values are dropped and
  * `onReturn` runs exactly once (the producer's clean-up: unsubscribe
  * upstream, release the slot). `end()`/`fail()` run it too.
+ *
+ * Bounded: with `highWaterMark`, a push that finds that many values already
+ * waiting for the consumer is not buffered; `onOverflow` runs (once) and
+ * decides what the slow consumer gets (the router closes its socket with a
+ * code that makes it reconnect and resume). The buffer never holds more than
+ * `highWaterMark` values.
  */
+export interface ChannelBound {
+  highWaterMark: number;
+  onOverflow(): void;
+}
+
 export class Channel<T> implements AsyncIterableIterator<T> {
   private readonly buffer: T[] = [];
   private readonly waiting: Array<{ resolve(r: IteratorResult<T>): void; reject(e: unknown): void }> = [];
   private failure: { error: unknown } | undefined;
   private finished = false;
   private cleaned = false;
+  private overflowed = false;
 
-  constructor(private readonly onReturn: () => void = () => {}) {}
+  constructor(
+    private readonly onReturn: () => void = () => {},
+    private readonly bound?: ChannelBound,
+  ) {}
+
+  /** Values waiting for the consumer. */
+  get buffered(): number {
+    return this.buffer.length;
+  }
 
   /** True once ended, failed or returned: pushes are ignored. */
   get closed(): boolean {
@@ -28,8 +48,18 @@ export class Channel<T> implements AsyncIterableIterator<T> {
   push(value: T): void {
     if (this.finished) return;
     const waiter = this.waiting.shift();
-    if (waiter) waiter.resolve({ value, done: false });
-    else this.buffer.push(value);
+    if (waiter) {
+      waiter.resolve({ value, done: false });
+      return;
+    }
+    if (this.bound && this.buffer.length >= this.bound.highWaterMark) {
+      if (!this.overflowed) {
+        this.overflowed = true;
+        this.bound.onOverflow();
+      }
+      return;
+    }
+    this.buffer.push(value);
   }
 
   /** No more values; buffered ones are still delivered. */

@@ -26,6 +26,12 @@
  *   HTTP) and answer one `next` then `complete`.
  * - Shutdown: every socket is closed with 1012 "Service Restart" (clients
  *   reconnect and re-subscribe) and the upstream sockets are closed.
+ * - Backpressure: graphql-ws sends one result after the other, each once the
+ *   previous one was written to the socket, so results wait in the
+ *   subscription's Channel while a client does not read. Past
+ *   `WS_MAX_BUFFERED_MESSAGES` the socket is closed 1013 ({@link SLOW_CONSUMER})
+ *   and cut if the client does not finish the close within 5 s: memory per
+ *   subscriber stays bounded and the client resumes from its last version.
  *
  * Errors leave through the router's `formatError`, as over HTTP.
  */
@@ -40,7 +46,7 @@ import { KeySetUnavailableError, type Authenticated } from '../auth/verifier.js'
 import type { Logger } from '@rental/observability';
 import { formatError } from '../errors.js';
 import { requestIdFrom, type RouterContext } from '../identity.js';
-import { SERVICE, errorCounter, requestCounter, subscriptionsOpen } from '../metrics.js';
+import { SERVICE, errorCounter, requestCounter, slowConsumersClosed, subscriptionsOpen } from '../metrics.js';
 import { Channel } from './channel.js';
 import { executeEvent } from './executor.js';
 import type { PreparedOperation, PreparedSubscription, SubscriptionPlanner } from './planner.js';
@@ -48,6 +54,16 @@ import { UpstreamErrors, UpstreamPool } from './upstream.js';
 
 /** Close code sent to every client on shutdown (RFC 6455 "Service Restart": reconnect). */
 export const SERVICE_RESTART = 1012;
+
+/**
+ * Close code for a client that reads too slowly (RFC 6455 1013 "Try Again
+ * Later"; graphql-ws clients reconnect on it): it then subscribes again with
+ * its last `sinceVersion`/`sinceSequence` and replays what it missed.
+ */
+export const SLOW_CONSUMER = 1013;
+
+/** How long a slow client has to complete the closing handshake before its socket is cut. */
+const SLOW_CONSUMER_GRACE_MS = 5_000;
 
 export interface SubscriptionServerOptions {
   httpServer: http.Server;
@@ -62,6 +78,8 @@ export interface SubscriptionServerOptions {
   keepAliveMs: number;
   /** Largest WebSocket message accepted, in bytes. */
   maxPayload: number;
+  /** Results one subscription may hold for a slow client before its socket is closed with {@link SLOW_CONSUMER}. */
+  maxBufferedMessages: number;
 }
 
 export interface SubscriptionServer {
@@ -73,6 +91,7 @@ export interface SubscriptionServer {
 
 /** One client connection, after `connection_init` was accepted. */
 interface Connection {
+  socket: WebSocket;
   identity: Identity;
   requestId: string;
   upstream: UpstreamPool;
@@ -127,6 +146,16 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
       return [formatOne(e)];
     });
 
+  /** A subscription of this socket has `maxBufferedMessages` results its client has not read: close it, resumably. */
+  function closeSlowConsumer(connection: Connection): void {
+    const { socket } = connection;
+    if (socket.readyState !== socket.OPEN) return;
+    slowConsumersClosed.inc();
+    logger.warn({ requestId: connection.requestId, buffered: opts.maxBufferedMessages }, 'subscription client reads too slowly; closing its socket (1013)');
+    socket.close(SLOW_CONSUMER, 'subscriber fell behind: reconnect and resume with sinceVersion or sinceSequence');
+    setTimeout(() => socket.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
+  }
+
   function openSubscription(ctx: OperationContext, prepared: PreparedSubscription): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
     const { connection, id } = ctx;
     const { primary, state } = prepared;
@@ -145,10 +174,13 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
       variables,
       ...(primary.operationName ? { operationName: primary.operationName } : {}),
     });
-    const out = new Channel<ExecutionResult>(() => {
-      void upstream.return();
-      release(connection, id);
-    });
+    const out = new Channel<ExecutionResult>(
+      () => {
+        void upstream.return();
+        release(connection, id);
+      },
+      { highWaterMark: opts.maxBufferedMessages, onOverflow: () => closeSlowConsumer(connection) },
+    );
     const eventContext = {
       context: { identity: connection.identity, requestId: connection.requestId },
       logger,
@@ -208,6 +240,7 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
         const header = ctx.extra.request.headers['x-request-id'];
         const requestId = requestIdFrom(requestParam || (typeof header === 'string' ? header : undefined));
         ctx.extra.connection = {
+          socket,
           identity,
           requestId,
           upstream: new UpstreamPool({ identity, requestId, signer: opts.signer, logger }),

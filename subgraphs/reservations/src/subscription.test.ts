@@ -11,7 +11,10 @@ import { Redis } from 'ioredis';
 import { signInternalIdentity, type Identity } from '@rental/auth';
 import { createEvent, type DomainEvent } from '@rental/events';
 import { as, eventually, startTestSystem, type TestSystem } from './testing.js';
+import { createLogger } from '@rental/observability';
+import type { ViewData } from './data/view-data.js';
 import { customerChannel, reservationChannel } from './view/feed.js';
+import { UpdateStream, type StreamOptions } from './view/subscription.js';
 
 let t: TestSystem;
 let redis: Redis;
@@ -247,5 +250,72 @@ describe('reservationStatus subscription', () => {
     await eventually(async () => code !== undefined);
     expect(code).toBe(4403);
     expect(w.updates).toEqual([]);
+  });
+});
+
+describe('a stream ends with an error it can be resumed from, never stalls or buffers without bound', () => {
+  const quiet = createLogger('stream-test', 'silent');
+  /** A reservation-mode stream on the real feed and view data (or `data` instead). */
+  const open = (id: string, extra: Partial<StreamOptions> = {}) =>
+    UpdateStream.open({
+      feed: t.api.feed,
+      data: t.api.views,
+      // Read only in the all-reservations mode.
+      sequences: { current: async () => 0 },
+      channel: reservationChannel(t.api.feed.prefix, id),
+      logger: quiet,
+      allowed: (s) => s.reservationId === id,
+      scope: { reservationId: id, sinceVersion: 0 },
+      ...extra,
+    });
+
+  it('a catch-up that cannot read the change log ends the stream with SERVICE_UNAVAILABLE and where to resume', async () => {
+    const { id } = await reservation();
+    // The change log fails to read (the database answered an error); everything else is the real view data.
+    const unreadable = Object.assign(Object.create(t.api.views) as ViewData, {
+      changesOf: async () => {
+        throw new Error('change log unreadable');
+      },
+    });
+    const stream = await open(id, { data: unreadable });
+    await expect(stream.next()).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      details: { resumeFrom: { reservationId: id, sinceVersion: 0 } },
+    });
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+    // Resuming from there on a readable log replays what the failed one never sent.
+    const resumed = await open(id);
+    expect((await resumed.next()).value).toMatchObject({ reservationId: id, version: 1 });
+    await resumed.return();
+  });
+
+  it('a consumer more than maxQueued changes behind gets the queued ones, then TRY_LATER with where to resume', async () => {
+    const { id } = await reservation();
+    const stream = await open(id, { maxQueued: 2 });
+    // Nobody reads while three more changes come (versions 2, 3, 4).
+    await deliver(orderCreated(id), prepared(id), started(id));
+    await eventually(async () => (await t.api.views.get(id))?.version === 4);
+    const queuedUpTo = () => {
+      const from = stream.resumeFrom();
+      return 'sinceVersion' in from ? from.sinceVersion : 0;
+    };
+    await eventually(async () => queuedUpTo() >= 3);
+    const versions: number[] = [];
+    let failure: unknown;
+    for (;;) {
+      try {
+        const r = await stream.next();
+        if (r.done) break;
+        versions.push(r.value.version);
+      } catch (err) {
+        failure = err;
+        break;
+      }
+    }
+    expect(versions).toEqual([1, 2, 3]);
+    expect(failure).toMatchObject({ code: 'TRY_LATER', details: { resumeFrom: { reservationId: id, sinceVersion: 3 } } });
+    const resumed = await open(id, { scope: { reservationId: id, sinceVersion: 3 } });
+    expect((await resumed.next()).value).toMatchObject({ version: 4 });
+    await resumed.return();
   });
 });

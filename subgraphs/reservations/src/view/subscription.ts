@@ -20,7 +20,19 @@
  *    been lost), catch up from the log again, through the same gate.
  * `return()` (client unsubscribe, socket closed) stops listening: the Redis
  * channel is UNSUBSCRIBEd when no other subscription of the process uses it.
+ *
+ * It never stalls and never buffers without bound. The stream ends with an
+ * error the client can resume from (`extensions.resumeFrom`: the
+ * `sinceVersion` or `sinceSequence` to subscribe again with) when
+ * - a catch-up from the change log fails (`SERVICE_UNAVAILABLE`): the
+ *   changes it could not read would otherwise be skipped, or the stream
+ *   would never turn live;
+ * - more than `maxQueued` changes wait for the consumer (`TRY_LATER`): it
+ *   fell behind (the router reads too slowly).
+ * Changes already queued are delivered before the error, so `resumeFrom` is
+ * the last change the consumer received.
  */
+import { DomainError, type ErrorCode } from '@rental/errors';
 import type { Logger } from '@rental/observability';
 import type { ViewData, ViewSnapshot } from '../data/view-data.js';
 import type { ViewFeed } from './feed.js';
@@ -37,11 +49,19 @@ export interface StreamOptions {
   allowed(snapshot: ViewSnapshot): boolean;
   /** One reservation (`reservationId` mode) or all of a customer's. */
   scope: { reservationId: string; sinceVersion: number | null } | { customerId: string; sinceSequence: number | null };
+  /** Changes that may wait for the consumer before the stream ends with TRY_LATER. Default {@link DEFAULT_MAX_QUEUED}. */
+  maxQueued?: number;
 }
+
+/** Changes waiting for a slow consumer before its stream ends (a consumer reading at all keeps far below it). */
+export const DEFAULT_MAX_QUEUED = 1000;
+
+/** Where a client resumes after its stream ended with an error. */
+export type ResumeFrom = { reservationId: string; sinceVersion: number } | { sinceSequence: number };
 
 export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
   private readonly queue: ViewSnapshot[] = [];
-  private waiter: ((r: IteratorResult<ViewSnapshot>) => void) | undefined;
+  private waiter: { resolve(r: IteratorResult<ViewSnapshot>): void; reject(err: unknown): void } | undefined;
   private done = false;
   private unlisten: (() => Promise<void>) | undefined;
   /** Last version sent, per reservation. */
@@ -52,6 +72,8 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
   private readonly buffer: ViewSnapshot[] = [];
   /** Every delivery runs here, one after the other (gap fills are async). */
   private chain: Promise<void> = Promise.resolve();
+  /** Why the stream ended early: the consumer gets it after the queued changes. */
+  private failure: DomainError | undefined;
 
   private constructor(private readonly opts: StreamOptions) {}
 
@@ -90,8 +112,36 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
 
   private enqueue(step: () => Promise<void>): void {
     this.chain = this.chain.then(step).catch((err: unknown) => {
-      this.opts.logger.warn({ err }, 'reservationStatus: catch-up from the change log failed');
+      this.opts.logger.warn({ err }, 'reservationStatus: catch-up from the change log failed; ending the stream (resumable)');
+      this.interrupt('SERVICE_UNAVAILABLE', 'reservationStatus: the change log could not be read; subscribe again from extensions.resumeFrom');
     });
+  }
+
+  /** The point after the last change handed to the consumer's queue. */
+  resumeFrom(): ResumeFrom {
+    const { scope } = this.opts;
+    if ('reservationId' in scope) return { reservationId: scope.reservationId, sinceVersion: this.sent.get(scope.reservationId) ?? 0 };
+    return { sinceSequence: this.lastSequence };
+  }
+
+  /** Ends the stream early: queued changes are still delivered, then `next()` rejects once with a resumable error. */
+  private interrupt(code: ErrorCode, message: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.failure = new DomainError(code, message, { resumeFrom: this.resumeFrom() });
+    this.buffer.length = 0;
+    void this.unlisten?.();
+    const w = this.waiter;
+    if (w && this.queue.length === 0) {
+      this.waiter = undefined;
+      w.reject(this.takeFailure());
+    }
+  }
+
+  private takeFailure(): DomainError | undefined {
+    const f = this.failure;
+    this.failure = undefined;
+    return f;
   }
 
   private onMessage(snapshot: ViewSnapshot): void {
@@ -140,18 +190,24 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
-      w({ done: false, value: snapshot });
-    } else {
-      this.queue.push(snapshot);
+      w.resolve({ done: false, value: snapshot });
+      return;
+    }
+    this.queue.push(snapshot);
+    if (this.queue.length > (this.opts.maxQueued ?? DEFAULT_MAX_QUEUED)) {
+      this.opts.logger.warn({ queued: this.queue.length }, 'reservationStatus: the consumer fell behind; ending the stream (resumable)');
+      this.interrupt('TRY_LATER', 'reservationStatus: the subscriber fell behind; subscribe again from extensions.resumeFrom');
     }
   }
 
   next(): Promise<IteratorResult<ViewSnapshot>> {
     const value = this.queue.shift();
     if (value) return Promise.resolve({ done: false, value });
+    const failure = this.takeFailure();
+    if (failure) return Promise.reject(failure);
     if (this.done) return Promise.resolve({ done: true, value: undefined });
-    return new Promise((resolve) => {
-      this.waiter = resolve;
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
     });
   }
 
@@ -162,9 +218,11 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
       this.buffer.length = 0;
       const w = this.waiter;
       this.waiter = undefined;
-      w?.({ done: true, value: undefined });
+      w?.resolve({ done: true, value: undefined });
       await this.unlisten?.();
     }
+    this.queue.length = 0;
+    this.failure = undefined;
     return { done: true, value: undefined };
   }
 
