@@ -315,6 +315,7 @@ export async function startRouter(config: RouterConfig, options: RouterOptions =
     maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     keepAliveMs: config.WS_KEEPALIVE_MS,
     maxBufferedMessages: config.WS_MAX_BUFFERED_MESSAGES,
+    subscribeRates: { perConnection: config.WS_SUBSCRIBES_PER_SECOND, perCaller: config.WS_SUBSCRIBES_PER_SECOND_PER_CALLER },
     maxPayload: bytes(config.BODY_LIMIT),
   });
 

@@ -114,6 +114,10 @@ export const routerShape = {
   WS_KEEPALIVE_MS: env.int(12_000, 0, 600_000),
   /** Results one subscription may hold for a client that reads too slowly before its socket is closed 1013 (subscriptions/channel.ts). */
   WS_MAX_BUFFERED_MESSAGES: env.int(100, 1, 100_000),
+  /** `subscribe` messages one WebSocket may send per second (subscriptions/subscribe-rate.ts). */
+  WS_SUBSCRIBES_PER_SECOND: env.int(20, 1, 100_000),
+  /** `subscribe` messages one caller may send per second over all their sockets on this router. */
+  WS_SUBSCRIBES_PER_SECOND_PER_CALLER: env.int(50, 1, 1_000_000),
 };
 
 export type RouterConfig = z.infer<z.ZodObject<typeof routerShape>>;

@@ -388,6 +388,65 @@ describe('lifecycle', () => {
     }
   });
 
+  it('a flood of subscribe/complete on one socket is refused past WS_SUBSCRIBES_PER_SECOND with TRY_LATER; that socket stays open and others are unaffected', async () => {
+    const other = await startRouter(fx.config({ WS_SUBSCRIBES_PER_SECOND: '5', WS_SUBSCRIBES_PER_SECOND_PER_CALLER: '1000' }));
+    try {
+      const calm = client(other);
+      const before = fx.listeners();
+      const calmSub = run(calm.c, REVIEWS, { p: 'p-calm' });
+      await listening(before);
+
+      const raw = await rawSocket(other);
+      raw.ws.send(JSON.stringify({ type: 'connection_init' }));
+      await vi.waitFor(() => expect(raw.messages).toContainEqual({ type: 'connection_ack' }), { timeout: 2_000, interval: 10 });
+      // 30 subscribes at once (a refused one is answered; one completed while refused is dropped silently).
+      for (let i = 0; i < 30; i++) {
+        raw.ws.send(JSON.stringify({ id: `f${i}`, type: 'subscribe', payload: { query: SMALL, variables: { p: 'flood' } } }));
+      }
+      const refused = () => raw.messages.filter((m) => m.type === 'error' && (m.payload as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code === 'TRY_LATER');
+      // 5 per second: at most 10 admitted even if the window turns over while they arrive.
+      await vi.waitFor(() => expect(refused().length).toBeGreaterThanOrEqual(20), { timeout: 5_000, interval: 20 });
+      for (let i = 0; i < 30; i++) raw.ws.send(JSON.stringify({ id: `f${i}`, type: 'complete' }));
+      expect((refused()[0]?.payload as Array<{ extensions: { retryAfterSeconds: number } }>)[0]?.extensions.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect(raw.ws.readyState).toBe(WebSocket.OPEN);
+      // The calm client's subscription still delivers.
+      fx.publish({ productId: 'p-calm', body: 'still here' });
+      await vi.waitFor(() => expect(calmSub.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+      calmSub.stop();
+      raw.ws.close();
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('the per-caller limit spans that caller\'s sockets; another caller is admitted meanwhile', async () => {
+    const other = await startRouter(fx.config({ WS_SUBSCRIBES_PER_SECOND: '1000', WS_SUBSCRIBES_PER_SECOND_PER_CALLER: '5' }));
+    try {
+      const open = async (sub: string) => {
+        const raw = await rawSocket(other);
+        raw.ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await token('CUSTOMER', sub)}` } }));
+        await vi.waitFor(() => expect(raw.messages).toContainEqual({ type: 'connection_ack' }), { timeout: 2_000, interval: 10 });
+        return raw;
+      };
+      const codes = (raw: Awaited<ReturnType<typeof rawSocket>>) =>
+        raw.messages.filter((m) => m.type === 'error').map((m) => (m.payload as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code);
+      const [a1, a2, b] = await Promise.all([open('flooder'), open('flooder'), open('bystander')]);
+      for (let i = 0; i < 15; i++) {
+        for (const raw of [a1, a2]) raw.ws.send(JSON.stringify({ id: `a${i}`, type: 'subscribe', payload: { query: SMALL, variables: { p: 'flood' } } }));
+      }
+      await vi.waitFor(() => expect(codes(a1).length + codes(a2).length).toBeGreaterThanOrEqual(20), { timeout: 5_000, interval: 20 });
+      expect([...codes(a1), ...codes(a2)].every((c) => c === 'TRY_LATER')).toBe(true);
+      // The bystander's subscription is admitted and delivers (a replay of what was just published).
+      const version = fx.publish({ productId: 'calm', body: 'for the bystander' });
+      b.ws.send(JSON.stringify({ id: 'b1', type: 'subscribe', payload: { query: SMALL, variables: { p: 'calm', since: version - 1 } } }));
+      await vi.waitFor(() => expect(b.messages.filter((m) => m.type === 'next')).toHaveLength(1), { timeout: 2_000, interval: 10 });
+      expect(codes(b)).toEqual([]);
+      for (const raw of [a1, a2, b]) raw.ws.close();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('keep-alive: pings every WS_KEEPALIVE_MS and drops a peer that does not answer', async () => {
     const other = await startRouter(fx.config({ WS_KEEPALIVE_MS: '100' }));
     try {

@@ -26,6 +26,9 @@
  *   HTTP) and answer one `next` then `complete`.
  * - Shutdown: every socket is closed with 1012 "Service Restart" (clients
  *   reconnect and re-subscribe) and the upstream sockets are closed.
+ * - Subscribe rate: `WS_SUBSCRIBES_PER_SECOND` per socket and
+ *   `WS_SUBSCRIBES_PER_SECOND_PER_CALLER` per caller (subscribe-rate.ts);
+ *   over them that operation gets `TRY_LATER` with `retryAfterSeconds`.
  * - Backpressure: graphql-ws sends one result after the other, each once the
  *   previous one was written to the socket, so results wait in the
  *   subscription's Channel while a client does not read. Past
@@ -35,6 +38,7 @@
  *
  * Errors leave through the router's `formatError`, as over HTTP.
  */
+import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -50,6 +54,7 @@ import { SERVICE, errorCounter, requestCounter, slowConsumersClosed, subscriptio
 import { Channel } from './channel.js';
 import { executeEvent } from './executor.js';
 import type { PreparedOperation, PreparedSubscription, SubscriptionPlanner } from './planner.js';
+import { SubscribeRate, type SubscribeRates } from './subscribe-rate.js';
 import { UpstreamErrors, UpstreamPool } from './upstream.js';
 
 /** Close code sent to every client on shutdown (RFC 6455 "Service Restart": reconnect). */
@@ -80,6 +85,8 @@ export interface SubscriptionServerOptions {
   maxPayload: number;
   /** Results one subscription may hold for a slow client before its socket is closed with {@link SLOW_CONSUMER}. */
   maxBufferedMessages: number;
+  /** `subscribe` messages per second per socket and per caller (subscribe-rate.ts). */
+  subscribeRates: SubscribeRates;
 }
 
 export interface SubscriptionServer {
@@ -92,6 +99,8 @@ export interface SubscriptionServer {
 /** One client connection, after `connection_init` was accepted. */
 interface Connection {
   socket: WebSocket;
+  /** This socket's key in the subscribe-rate windows. */
+  key: string;
   identity: Identity;
   requestId: string;
   upstream: UpstreamPool;
@@ -125,6 +134,7 @@ function stringParam(value: unknown): string | undefined | false {
 export function startSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
   const { planner, logger } = opts;
   const format = formatError(logger, opts.production);
+  const subscribeRate = new SubscribeRate(opts.subscribeRates);
   const wss = new WebSocketServer({ server: opts.httpServer, path: '/graphql', maxPayload: opts.maxPayload });
 
   const formatOne = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError => {
@@ -241,6 +251,7 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
         const requestId = requestIdFrom(requestParam || (typeof header === 'string' ? header : undefined));
         ctx.extra.connection = {
           socket,
+          key: randomUUID(),
           identity,
           requestId,
           upstream: new UpstreamPool({ identity, requestId, signer: opts.signer, logger }),
@@ -258,10 +269,19 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
       },
 
       // Never throws: a throw here would close the whole socket (4500).
-      onSubscribe(ctx, id, payload): ExecutionArgs | GraphQLError[] {
+      async onSubscribe(ctx, id, payload): Promise<ExecutionArgs | GraphQLError[]> {
         const connection = ctx.extra.connection as Connection;
         const refuse = (message: string, code: string) => [new GraphQLErrorClass(message, { extensions: { code } })];
         try {
+          const caller = connection.identity.role === 'ANONYMOUS' ? `ip:${connection.clientIp ?? '?'}` : `sub:${connection.identity.sub}`;
+          const retryAfterSeconds = await subscribeRate.admit(connection.key, caller);
+          if (retryAfterSeconds !== undefined) {
+            return [
+              new GraphQLErrorClass(`Too many subscribe messages; try again in ${retryAfterSeconds} s`, {
+                extensions: { code: 'TRY_LATER', retryAfterSeconds },
+              }),
+            ];
+          }
           const prepared = planner.prepare(payload);
           if (Array.isArray(prepared)) return prepared;
           if (prepared.kind === 'subscription') {
