@@ -157,12 +157,15 @@ export interface Stack {
   readonly router: RunningRouter;
   /** Stops and starts the router on the same port. */
   routerHandle: RouterHandle;
+  /** Starts another router replica on the same subgraphs, with the same settings, on a port of its own (stopped with the stack). */
+  addRouter(): Promise<RouterHandle>;
   dbPrefix: string;
   queuePrefix: string;
   subgraphs: Record<SubgraphName, SubgraphHandle>;
   workers: Record<WorkerName, ServiceHandle>;
   /** A GraphQL request through the router, with `Authorization: Bearer <token>` when a token is given. */
-  gql<T = Record<string, unknown>>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>;
+  /** One operation through the router (or the router at `url`, e.g. a replica from `addRouter()`). */
+  gql<T = Record<string, unknown>>(token: string | undefined, query: string, variables?: Record<string, unknown>, url?: string): Promise<GqlResponse<T>>;
   /** A user token signed with JWT_SECRET (what `npm run token` prints). */
   token(role: UserRole, sub: string, storeId?: string): Promise<string>;
   tokens: {
@@ -382,33 +385,61 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const workers = {} as Record<WorkerName, ServiceHandle>;
   for (const w of WORKERS) workers[w] = makeHandle(w);
 
-  let router: RunningRouter | undefined;
-  let routerRunning = false;
-  let routerPort = 0;
-  const launchRouter = async (): Promise<void> => {
-    router = await startRouter(
-      parseRouterConfig({
-        ...base,
-        NODE_ENV: 'test',
-        LOG_LEVEL: logLevel,
-        JWT_SECRET: jwtSecret,
-        ROUTER_PORT: String(routerPort),
-        SUPERGRAPH_PATH: path.join(REPO_ROOT, 'schema/supergraph.graphql'),
-        SUPERGRAPH_WATCH: 'false',
-        SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s}=${urlOf(s)}`).join(','),
-        DRAIN_TIMEOUT_MS: '1000',
-        ...(options.env?.all ?? {}),
-        ...(options.env?.router ?? {}),
-      }),
-      { logger },
-    );
-    routerRunning = true;
-    routerPort = router.port;
+  /** A router on the stack's subgraphs (its own port, fixed at its first start), with the stack's router settings. */
+  const makeRouterHandle = (): RouterHandle => {
+    let instance: RunningRouter | undefined;
+    let running = false;
+    let port = 0;
+    const launch = async (): Promise<void> => {
+      instance = await startRouter(
+        parseRouterConfig({
+          ...base,
+          NODE_ENV: 'test',
+          LOG_LEVEL: logLevel,
+          JWT_SECRET: jwtSecret,
+          ROUTER_PORT: String(port),
+          SUPERGRAPH_PATH: path.join(REPO_ROOT, 'schema/supergraph.graphql'),
+          SUPERGRAPH_WATCH: 'false',
+          SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s}=${urlOf(s)}`).join(','),
+          DRAIN_TIMEOUT_MS: '1000',
+          ...(options.env?.all ?? {}),
+          ...(options.env?.router ?? {}),
+        }),
+        { logger },
+      );
+      running = true;
+      port = instance.port;
+    };
+    const halt = async (): Promise<void> => {
+      if (!running) return;
+      running = false;
+      await instance?.stop();
+    };
+    return {
+      get running() {
+        return running;
+      },
+      get port() {
+        return port;
+      },
+      get current() {
+        return instance as RunningRouter;
+      },
+      async start() {
+        if (!running) await launch();
+      },
+      stop: halt,
+      async restart() {
+        await halt();
+        await launch();
+      },
+    };
   };
+  const routerHandle = makeRouterHandle();
+  /** Routers added with `addRouter()` (replicas beside the first one). */
+  const replicas: RouterHandle[] = [];
   const stopRouter = async (): Promise<void> => {
-    if (!routerRunning) return;
-    routerRunning = false;
-    await router?.stop();
+    await Promise.all([routerHandle, ...replicas].map((r) => r.stop()));
   };
   let bus: EventBus | undefined;
   const conns = new Map<SubgraphName, Promise<Connection>>();
@@ -435,7 +466,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     await Promise.all(SUBGRAPHS.map((s) => subgraphs[s].start()));
     await Promise.all(WORKERS.filter((w) => workersToStart.has(w)).map((w) => workers[w].start()));
-    await launchRouter();
+    await routerHandle.start();
   } catch (err) {
     await stop();
     throw err;
@@ -443,38 +474,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const token = (role: UserRole, sub: string, storeId?: string) =>
     signUserToken({ sub, role, ...(storeId ? { storeId } : {}) }, { secret: jwtSecret, expiresIn: '1h' });
-  const routerUrl = (router as RunningRouter).url;
-  const routerHandle: RouterHandle = {
-    get running() {
-      return routerRunning;
-    },
-    get port() {
-      return routerPort;
-    },
-    get current() {
-      return router as RunningRouter;
-    },
-    async start() {
-      if (!routerRunning) await launchRouter();
-    },
-    stop: stopRouter,
-    async restart() {
-      await stopRouter();
-      await launchRouter();
-    },
-  };
+  const routerUrl = routerHandle.current.url;
   return {
     url: routerUrl,
     get router() {
-      return router as RunningRouter;
+      return routerHandle.current;
+    },
+    async addRouter() {
+      const replica = makeRouterHandle();
+      replicas.push(replica);
+      await replica.start();
+      return replica;
     },
     routerHandle,
     dbPrefix,
     queuePrefix,
     subgraphs,
     workers,
-    async gql<T>(tok: string | undefined, query: string, variables?: Record<string, unknown>) {
-      const res = await fetch(routerUrl, {
+    async gql<T>(tok: string | undefined, query: string, variables?: Record<string, unknown>, url = routerUrl) {
+      const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(tok ? { authorization: `Bearer ${tok}` } : {}) },
         body: JSON.stringify({ query, variables }),
