@@ -54,3 +54,10 @@ export const slowConsumersClosed = counter(
   'WebSockets closed with 1013 because a subscription held WS_MAX_BUFFERED_MESSAGES unread results',
   [] as const,
 );
+
+/** Subscription events executed, and those answered by an identical execution (subscriptions/shared-execution.ts). */
+export const sharedEventExecutions = counter(
+  'router_subscription_event_executions_total',
+  'Subscription events resolved across subgraphs (executed) or answered by an identical execution for another subscriber (shared)',
+  ['outcome'] as const,
+);

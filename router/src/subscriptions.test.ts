@@ -133,6 +133,39 @@ describe('federated subscriptions', () => {
     sub.stop();
   });
 
+  it('one caller\'s identical subscriptions resolve each event once; another caller on the same operation gets only their own, resolved as them', async () => {
+    const [alice, dave] = await Promise.all([token('CUSTOMER', 'alice'), token('CUSTOMER', 'dave')]);
+    const tabs = [client(router, { authorization: `Bearer ${alice}` }), client(router, { authorization: `Bearer ${alice}` }), client(router, { authorization: `Bearer ${alice}` })];
+    const daves = client(router, { authorization: `Bearer ${dave}` });
+    const before = fx.listeners();
+    const aliceSubs = tabs.map((t) => run(t.c, REVIEWS, { p: 'p-shared' }));
+    const daveSub = run(daves.c, REVIEWS, { p: 'p-shared' });
+    await listening(before, 4);
+    const executions = async () => {
+      const text = await (await fetch(router.url.replace(/\/graphql$/, '/metrics'))).text();
+      const n = (outcome: string) => Number(new RegExp(`^router_subscription_event_executions_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+      return { executed: n('executed'), shared: n('shared') };
+    };
+    const start = await executions();
+    const privateVersion = fx.publish({ productId: 'p-shared', body: 'only for alice', onlyFor: 'alice' });
+    const publicVersion = fx.publish({ productId: 'p-shared', body: 'for all' });
+    for (const s of aliceSubs) await vi.waitFor(() => expect(s.results).toHaveLength(2), { timeout: 2_000, interval: 10 });
+    await vi.waitFor(() => expect(daveSub.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    await new Promise((r) => setTimeout(r, 100));
+    for (const s of aliceSubs) {
+      expect(s.results.map((r) => (r.data?.reviewAdded as { version: number; product: { seenBy: string } }))).toMatchObject([
+        { version: privateVersion, product: { seenBy: 'alice:CUSTOMER' } },
+        { version: publicVersion, product: { seenBy: 'alice:CUSTOMER' } },
+      ]);
+    }
+    // Dave never sees Alice's review, and his copy of the public one is resolved as him.
+    expect(daveSub.results.map((r) => r.data?.reviewAdded)).toMatchObject([{ version: publicVersion, seenBy: 'dave:CUSTOMER', product: { seenBy: 'dave:CUSTOMER' } }]);
+    // Alice's 3 tabs × 2 events: 2 executions, 4 shared; Dave's event: 1 more execution.
+    const end = await executions();
+    expect({ executed: end.executed - start.executed, shared: end.shared - start.shared }).toEqual({ executed: 3, shared: 4 });
+    for (const s of [...aliceSubs, daveSub]) s.stop();
+  });
+
   it('delivers only what the subgraph lets the caller see, in order', async () => {
     const bob = await token('CUSTOMER', 'bob');
     const carol = await token('CUSTOMER', 'carol');

@@ -26,6 +26,10 @@
  *   HTTP) and answer one `next` then `complete`.
  * - Shutdown: every socket is closed with 1012 "Service Restart" (clients
  *   reconnect and re-subscribe) and the upstream sockets are closed.
+ * - Shared execution: one caller's subscriptions with the same operation and
+ *   variables receive the same events; each event is resolved across the
+ *   subgraphs once for all of them (shared-execution.ts), never across
+ *   identities.
  * - Subscribe rate: `WS_SUBSCRIBES_PER_SECOND` per socket and
  *   `WS_SUBSCRIBES_PER_SECOND_PER_CALLER` per caller (subscribe-rate.ts);
  *   over them that operation gets `TRY_LATER` with `retryAfterSeconds`.
@@ -54,6 +58,7 @@ import { SERVICE, errorCounter, requestCounter, slowConsumersClosed, subscriptio
 import { Channel } from './channel.js';
 import { executeEvent } from './executor.js';
 import type { PreparedOperation, PreparedSubscription, SubscriptionPlanner } from './planner.js';
+import { SharedEventExecution } from './shared-execution.js';
 import { SubscribeRate, type SubscribeRates } from './subscribe-rate.js';
 import { UpstreamErrors, UpstreamPool } from './upstream.js';
 
@@ -135,6 +140,8 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
   const { planner, logger } = opts;
   const format = formatError(logger, opts.production);
   const subscribeRate = new SubscribeRate(opts.subscribeRates);
+  // Identical events of one caller's identical subscriptions are resolved once (shared-execution.ts).
+  const executions = new SharedEventExecution();
   const wss = new WebSocketServer({ server: opts.httpServer, path: '/graphql', maxPayload: opts.maxPayload });
 
   const formatOne = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError => {
@@ -200,7 +207,10 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
         // One event at a time: results leave in the order the subgraph pushed them.
         for await (const event of upstream) {
           if (out.closed) break;
-          out.push(await executeEvent(prepared, event, eventContext));
+          const result = await executions.run(prepared.document, prepared.variables, connection.identity, event, () =>
+            executeEvent(prepared, event, eventContext),
+          );
+          out.push(result);
         }
         out.end();
       } catch (err) {

@@ -1,0 +1,73 @@
+/**
+ * One execution of a subscription event for every subscriber that would
+ * compute the same result: many open screens follow the same reservation as
+ * the same caller (a customer's tabs and devices), and each of their
+ * upstream subscriptions receives the same event. Resolving the rest of the
+ * plan (entity fetches to other subgraphs, result shaping) once per distinct
+ * selection, instead of once per subscriber, keeps an event's cost flat in
+ * the number of screens.
+ *
+ * Rules (each one is why sharing a result is safe):
+ * - The key is the prepared operation (the same document, so the same plan
+ *   and selection), its variables, the subscriber's identity (sub, role,
+ *   storeId: everything the router signs for the subgraphs) and the event's
+ *   payload as the subgraph pushed it. Authorization stays per subscriber
+ *   and per event: the subgraph decides per upstream subscription what each
+ *   subscriber receives, and the entity fetches of a shared execution carry
+ *   that same identity.
+ * - Short-lived: an execution is shared while it runs and for `ttlMs` after
+ *   (default 1 s, for subscribers whose copy of the event arrives a little
+ *   later), at most `maxEntries` results.
+ * - A failed execution is shared with those waiting for it, never kept.
+ */
+import type { DocumentNode, ExecutionResult } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import type { Identity } from '@rental/auth';
+import { sharedEventExecutions } from '../metrics.js';
+
+export interface SharedExecutionOptions {
+  ttlMs?: number;
+  maxEntries?: number;
+}
+
+export class SharedEventExecution {
+  private readonly results: LRUCache<string, Promise<ExecutionResult>>;
+  private readonly documentIds = new WeakMap<DocumentNode, number>();
+  private nextDocumentId = 1;
+
+  constructor(options: SharedExecutionOptions = {}) {
+    this.results = new LRUCache({ max: options.maxEntries ?? 10_000, ttl: options.ttlMs ?? 1_000 });
+  }
+
+  /** The result of `execute` for this event, or the one another subscriber's identical execution gives. */
+  run(
+    document: DocumentNode,
+    variables: Record<string, unknown>,
+    identity: Identity,
+    event: unknown,
+    execute: () => Promise<ExecutionResult>,
+  ): Promise<ExecutionResult> {
+    const key = [this.documentId(document), identity.sub, identity.role, identity.storeId ?? '', JSON.stringify(variables), JSON.stringify(event)].join('\n');
+    const shared = this.results.get(key);
+    if (shared) {
+      sharedEventExecutions.inc({ outcome: 'shared' });
+      return shared;
+    }
+    sharedEventExecutions.inc({ outcome: 'executed' });
+    const running = execute();
+    this.results.set(key, running);
+    running.catch(() => {
+      if (this.results.peek(key) === running) this.results.delete(key);
+    });
+    return running;
+  }
+
+  private documentId(document: DocumentNode): number {
+    let id = this.documentIds.get(document);
+    if (id === undefined) {
+      id = this.nextDocumentId++;
+      this.documentIds.set(document, id);
+    }
+    return id;
+  }
+}
