@@ -166,6 +166,19 @@ describe('federated subscriptions', () => {
     for (const s of [...aliceSubs, daveSub]) s.stop();
   });
 
+  it('one caller\'s connections share one upstream socket per subgraph; another caller gets their own; it closes with the last subscription', async () => {
+    const [erin, frank] = await Promise.all([token('CUSTOMER', 'erin'), token('CUSTOMER', 'frank')]);
+    const sockets = fx.openSockets();
+    const before = fx.listeners();
+    const erins = [client(router, { authorization: `Bearer ${erin}` }), client(router, { authorization: `Bearer ${erin}` })];
+    const franks = client(router, { authorization: `Bearer ${frank}` });
+    const subs = [...erins.map((e) => run(e.c, SMALL, { p: 'p-pool' })), run(franks.c, SMALL, { p: 'p-pool' })];
+    await listening(before, 3);
+    expect(fx.openSockets()).toBe(sockets + 2);
+    for (const s of subs) s.stop();
+    await vi.waitFor(() => expect(fx.openSockets()).toBe(sockets), { timeout: 5_000, interval: 10 });
+  });
+
   it('delivers only what the subgraph lets the caller see, in order', async () => {
     const bob = await token('CUSTOMER', 'bob');
     const carol = await token('CUSTOMER', 'carol');

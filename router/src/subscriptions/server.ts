@@ -60,7 +60,7 @@ import { executeEvent } from './executor.js';
 import type { PreparedOperation, PreparedSubscription, SubscriptionPlanner } from './planner.js';
 import { SharedEventExecution } from './shared-execution.js';
 import { SubscribeRate, type SubscribeRates } from './subscribe-rate.js';
-import { UpstreamErrors, UpstreamPool } from './upstream.js';
+import { UpstreamErrors, UpstreamPools, type UpstreamPool } from './upstream.js';
 
 /** Close code sent to every client on shutdown (RFC 6455 "Service Restart": reconnect). */
 export const SERVICE_RESTART = 1012;
@@ -108,7 +108,10 @@ interface Connection {
   key: string;
   identity: Identity;
   requestId: string;
+  /** The caller's upstream pool, shared with their other connections. */
   upstream: UpstreamPool;
+  /** Gives this connection's hold on the pool back. */
+  releaseUpstream(): Promise<void>;
   /** Ids of this connection's open subscriptions (the limit and the gauge count these). */
   active: Set<string>;
   /** The peer address (rate limit key of anonymous callers). */
@@ -142,6 +145,8 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
   const subscribeRate = new SubscribeRate(opts.subscribeRates);
   // Identical events of one caller's identical subscriptions are resolved once (shared-execution.ts).
   const executions = new SharedEventExecution();
+  // One upstream pool per caller identity, shared by their connections (upstream.ts).
+  const upstreams = new UpstreamPools({ signer: opts.signer, logger });
   const wss = new WebSocketServer({ server: opts.httpServer, path: '/graphql', maxPayload: opts.maxPayload });
 
   const formatOne = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError => {
@@ -259,12 +264,14 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
         const requestParam = stringParam(params.requestId);
         const header = ctx.extra.request.headers['x-request-id'];
         const requestId = requestIdFrom(requestParam || (typeof header === 'string' ? header : undefined));
+        const upstream = upstreams.acquire(identity, requestId);
         ctx.extra.connection = {
           socket,
           key: randomUUID(),
           identity,
           requestId,
-          upstream: new UpstreamPool({ identity, requestId, signer: opts.signer, logger }),
+          upstream: upstream.pool,
+          releaseUpstream: upstream.release,
           active: new Set(),
           ...(ctx.extra.request.socket.remoteAddress ? { clientIp: ctx.extra.request.socket.remoteAddress } : {}),
         };
@@ -352,7 +359,7 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
         const connection = ctx.extra.connection;
         if (!connection) return;
         for (const id of [...connection.active]) release(connection, id);
-        await connection.upstream.dispose().catch((err: unknown) => logger.warn({ err }, 'closing upstream sockets failed'));
+        await connection.releaseUpstream().catch((err: unknown) => logger.warn({ err }, 'closing upstream sockets failed'));
       },
     },
     wss,

@@ -2,14 +2,17 @@
  * The router's side of subscriptions to subgraphs: graphql-ws clients that
  * open each subscription's primary fetch on its owning subgraph.
  *
- * One pool per downstream (client) connection, one graphql-ws client per
- * subgraph within it, multiplexing that connection's subscriptions. So an
- * upstream socket always speaks for exactly one caller: the identity in its
- * `connection_init` is the caller's and cannot be mixed up with another's,
- * and closing the downstream connection closes its upstream sockets. (The
- * cost is one upstream socket per client and subgraph in use; sharing them
- * per identity would save sockets at the price of reference counting across
- * connections.)
+ * One pool per caller identity (sub, role, storeId), shared by that caller's
+ * downstream connections ({@link UpstreamPools}: reference counted), one
+ * graphql-ws client per subgraph within it, multiplexing their
+ * subscriptions. So an upstream socket always speaks for exactly one
+ * caller: the identity in its `connection_init` is the caller's and cannot
+ * be mixed up with another's. A customer with many open screens costs one
+ * upstream socket per subgraph, not one per screen (a new subscription on an
+ * open socket needs no handshake). A subscription ends upstream when its
+ * downstream one ends; the socket closes with its last subscription
+ * (`lazyCloseTimeout` 0), and the pool with its caller's last connection.
+ * The request id on the socket is that of the connection that opened it.
  *
  * Protocol towards the subgraph (graphql-transport-ws on the subgraph's own
  * `/graphql` URL, http→ws):
@@ -69,7 +72,51 @@ function upstreamFailure(serviceName: string, err: unknown): Error {
   );
 }
 
-/** The upstream graphql-ws clients of one downstream connection. */
+/** The key of a caller's pool: everything the router signs into its identity. */
+function identityKey(identity: Identity): string {
+  return `${identity.sub}\n${identity.role}\n${identity.storeId ?? ''}`;
+}
+
+/**
+ * The upstream pools of every caller connected to this router, one per
+ * identity, shared by that caller's connections.
+ */
+export class UpstreamPools {
+  private readonly pools = new Map<string, { pool: UpstreamPool; users: number }>();
+
+  constructor(private readonly opts: { signer: InternalIdentitySigner; logger: Logger }) {}
+
+  /** The caller's pool, for one more connection; `release()` when that connection closes. */
+  acquire(identity: Identity, requestId: string): { pool: UpstreamPool; release(): Promise<void> } {
+    const key = identityKey(identity);
+    let entry = this.pools.get(key);
+    if (!entry) {
+      entry = { pool: new UpstreamPool({ identity, requestId, ...this.opts }), users: 0 };
+      this.pools.set(key, entry);
+    }
+    entry.users += 1;
+    const held = entry;
+    let released = false;
+    return {
+      pool: held.pool,
+      release: async () => {
+        if (released) return;
+        released = true;
+        held.users -= 1;
+        if (held.users > 0) return;
+        if (this.pools.get(key) === held) this.pools.delete(key);
+        await held.pool.dispose();
+      },
+    };
+  }
+
+  /** Callers with a pool now (tests, metrics). */
+  size(): number {
+    return this.pools.size;
+  }
+}
+
+/** The upstream graphql-ws clients of one caller. */
 export class UpstreamPool {
   private readonly clients = new Map<string, { client: Client; channels: Set<Channel<UpstreamEvent>> }>();
   private disposed = false;
