@@ -9,7 +9,8 @@ import { createLogger, type Logger } from '@rental/observability';
 import { Admission, startSubgraph, type RunningSubgraph } from '@rental/subgraph-server';
 import type { ReservationsConfig } from './config.js';
 import type { ReservationsContext } from './context.js';
-import { ReservationsData, ViewData, reservationModel, viewModels } from './data/index.js';
+import { ReservationParties, ReservationsData, ViewData, reservationModel, viewModels } from './data/index.js';
+import { ChangeLogReads } from './view/change-log-reads.js';
 import { resolvers } from './resolvers.js';
 import { createDependencies, type Dependencies } from './saga/clients.js';
 import { ReservationSaga, type Publish } from './saga/reservation-saga.js';
@@ -71,6 +72,8 @@ export async function startReservations(config: ReservationsConfig, overrides: R
     const data = new ReservationsData(model);
     const views = new ViewData(viewModels(conn));
     await views.init();
+    const parties = new ReservationParties(data);
+    const changeLogReads = new ChangeLogReads(views);
     const queuePrefix = overrides.queuePrefix ?? config.QUEUE_PREFIX;
     feed = new ViewFeed(config.REDIS_URL, queuePrefix, logger);
     const ownFeed = feed;
@@ -120,7 +123,7 @@ export async function startReservations(config: ReservationsConfig, overrides: R
       internalSecret: config.INTERNAL_JWT_SECRET,
       logger,
       production: config.NODE_ENV === 'production',
-      context: (base) => ({ ...base, data, saga, reserving, views, feed: ownFeed, sequences: ownSequences, viewCache: new Map() }),
+      context: (base) => ({ ...base, data, saga, reserving, views, feed: ownFeed, sequences: ownSequences, parties, changeLogReads, viewCache: new Map() }),
       subscriptions: true,
       readinessChecks: [() => isDatabaseUp(conn)],
       shutdownDelayMs: config.SHUTDOWN_DELAY_MS,

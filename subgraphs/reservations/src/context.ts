@@ -1,5 +1,6 @@
 import type { Admission, BaseContext } from '@rental/subgraph-server';
-import type { ReservationsData, ViewData, ViewDoc } from './data/index.js';
+import type { ReservationParties, ReservationsData, ViewData, ViewDoc } from './data/index.js';
+import type { ChangeLogReads } from './view/change-log-reads.js';
 import type { ReservationSaga } from './saga/reservation-saga.js';
 import type { ViewFeed } from './view/feed.js';
 import type { FeedSequence } from './view/sequence.js';
@@ -15,6 +16,10 @@ export interface ReservationsContext extends BaseContext {
   feed: ViewFeed;
   /** The customer feed's sequence (Redis). */
   sequences: FeedSequence;
+  /** Who may see each reservation (write model), remembered per process. */
+  parties: ReservationParties;
+  /** Replay reads shared by the subscriptions starting on one reservation. */
+  changeLogReads: ChangeLogReads;
   /** Views read during this operation, by reservation id. */
   viewCache: Map<string, Promise<ViewDoc | null>>;
 }

@@ -148,14 +148,15 @@ async function subscribeStatus(args: StatusArgs, ctx: ReservationsContext): Prom
   requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN', 'SERVICE');
   const sinceVersion = optionalCount('sinceVersion', args.sinceVersion);
   const sinceSequence = optionalCount('sinceSequence', args.sinceSequence);
-  const common = { feed: ctx.feed, data: ctx.views, sequences: ctx.sequences, logger: ctx.logger };
+  const common = { feed: ctx.feed, data: ctx.views, sequences: ctx.sequences, logger: ctx.logger, reads: ctx.changeLogReads };
   if (args.reservationId !== null && args.reservationId !== undefined) {
     if (sinceSequence !== null) throw badInput('sinceSequence', 'only without reservationId (use sinceVersion)');
     const id = validateReservationId(args.reservationId);
     // Who may listen is decided on the write model: it knows a reservation the moment it is made.
-    const doc = await ctx.data.findById(id);
-    if (!doc) throw notFound('reservation', id);
-    assertCanView(identity, doc);
+    // (Its customer and store never change: remembered per process, data/parties.ts.)
+    const parties = await ctx.parties.of(id);
+    if (!parties) throw notFound('reservation', id);
+    assertCanView(identity, parties);
     return UpdateStream.open({
       ...common,
       channel: reservationChannel(ctx.feed.prefix, id),

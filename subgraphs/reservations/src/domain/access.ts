@@ -21,7 +21,10 @@ export interface ReservationAccessView {
 /** Statuses a reservation can be cancelled from. */
 export const CANCELLABLE_FROM: readonly ReservationStatus[] = ['CONFIRMED', 'READY_FOR_PICKUP'];
 
-function isParty(identity: Identity, r: ReservationAccessView): boolean {
+/** The parties of a reservation: who may see it besides admins. */
+export type ReservationPartiesView = Pick<ReservationAccessView, 'customerId' | 'storeId'>;
+
+function isParty(identity: Identity, r: ReservationPartiesView): boolean {
   switch (identity.role) {
     case 'ADMIN':
       return true;
@@ -35,7 +38,7 @@ function isParty(identity: Identity, r: ReservationAccessView): boolean {
 }
 
 /** Throws UNAUTHENTICATED (anonymous) or FORBIDDEN unless `identity` may see the reservation. */
-export function assertCanView(identity: Identity, r: ReservationAccessView): void {
+export function assertCanView(identity: Identity, r: ReservationPartiesView): void {
   requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN', 'SERVICE');
   if (identity.role === 'SERVICE') return;
   if (!isParty(identity, r)) throw new AuthError('this reservation is not yours', 'FORBIDDEN');

@@ -32,9 +32,11 @@
  * Changes already queued are delivered before the error, so `resumeFrom` is
  * the last change the consumer received.
  */
+import { performance } from 'node:perf_hooks';
 import { DomainError, type ErrorCode } from '@rental/errors';
 import type { Logger } from '@rental/observability';
-import type { ViewData, ViewSnapshot } from '../data/view-data.js';
+import { snapshotsOf, type ViewData, type ViewSnapshot } from '../data/view-data.js';
+import type { ChangeLogReads } from './change-log-reads.js';
 import type { ViewFeed } from './feed.js';
 import type { FeedSequence } from './sequence.js';
 
@@ -51,6 +53,8 @@ export interface StreamOptions {
   scope: { reservationId: string; sinceVersion: number | null } | { customerId: string; sinceSequence: number | null };
   /** Changes that may wait for the consumer before the stream ends with TRY_LATER. Default {@link DEFAULT_MAX_QUEUED}. */
   maxQueued?: number;
+  /** Replay reads shared with the other streams of this process (change-log-reads.ts); without it each stream reads alone. */
+  reads?: ChangeLogReads;
 }
 
 /** Changes waiting for a slow consumer before its stream ends (a consumer reading at all keeps far below it). */
@@ -74,6 +78,8 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
   private chain: Promise<void> = Promise.resolve();
   /** Why the stream ended early: the consumer gets it after the queued changes. */
   private failure: DomainError | undefined;
+  /** `performance.now()` when the listener was (last) in place: a shared replay read must begin after it. */
+  private listeningSince = 0;
 
   private constructor(private readonly opts: StreamOptions) {}
 
@@ -83,8 +89,12 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
     stream.unlisten = await opts.feed.listen(
       opts.channel,
       (s) => stream.onMessage(s),
-      () => stream.enqueue(() => stream.catchUp()),
+      () => {
+        stream.listeningSince = performance.now();
+        stream.enqueue(() => stream.catchUp());
+      },
     );
+    stream.listeningSince = performance.now();
     try {
       await stream.start();
     } catch (err) {
@@ -157,7 +167,8 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
   private async catchUp(): Promise<void> {
     const { scope, data } = this.opts;
     if ('reservationId' in scope) {
-      for (const s of await data.changesOf(scope.reservationId, this.sent.get(scope.reservationId) ?? 0)) await this.deliver(s);
+      const after = this.sent.get(scope.reservationId) ?? 0;
+      for (const s of await this.changesOf(scope.reservationId, after)) await this.deliver(s);
     } else {
       for (;;) {
         const page = await data.changesOfCustomer(scope.customerId, this.lastSequence, 500);
@@ -165,6 +176,14 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
         if (page.length < 500 || this.done) break;
       }
     }
+  }
+
+  /** A reservation's changes after `after`: from a shared read begun after this stream listened, when it has `reads`. */
+  private async changesOf(reservationId: string, after: number): Promise<ViewSnapshot[]> {
+    const { reads, data } = this.opts;
+    if (!reads) return data.changesOf(reservationId, after);
+    const doc = await reads.read(reservationId, this.listeningSince);
+    return doc ? snapshotsOf(doc, after) : [];
   }
 
   /** The gate: authorized, not sent yet, no version skipped. */
