@@ -1,18 +1,27 @@
 /**
- * Subscription fan-out through the router (issue 4): `subscribers` graphql-ws
- * clients (one WebSocket each) subscribe to
+ * Subscription fan-out through the router (issues 4 and 12): `subscribers`
+ * graphql-ws clients (one WebSocket each) subscribe to
  * `reservationStatus(reservationId, sinceVersion: 0) { version reservation { status } }`,
  * spread over `reservations` reservations of as many customers (each
- * subscriber uses its reservation's customer token). `sinceVersion: 0`
- * replays the reservation's history first, which tells us the subscription
- * is live. Then staff drive every reservation through prepareOrder
- * (→ READY_FOR_PICKUP), startRental (→ RENTED) and returnRental
- * (→ RETURNED); each delivery is timed from the mutation's answer to the
- * subscriber's message carrying that status.
+ * subscriber uses its reservation's customer token), and over `routers`
+ * router replicas (round robin; the first is the stack's, the others child
+ * processes with the same settings). They open at an even rate over
+ * `openSeconds`; `sinceVersion: 0` replays the reservation's history first,
+ * which tells us the subscription is live (subscribe → first message). Then
+ * staff drive every reservation through prepareOrder (→ READY_FOR_PICKUP),
+ * startRental (→ RENTED) and returnRental (→ RETURNED); each delivery is
+ * timed from the mutation's answer, from the change's time and from the
+ * view's write (both read from the customer view's document afterwards, one
+ * machine clock) to the subscriber's message carrying that status. The
+ * routers' memory per subscriber (VmRSS with everyone live minus before) and
+ * CPU per delivered message (/proc, over the change phase) are recorded.
  */
+import fs from 'node:fs';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { sleep } from '../../infra/local/proc.js';
+import { freePort } from '../../infra/local/ports.js';
+import { sleep, type ServerProcess } from '../../infra/local/proc.js';
+import { treeCpuMs } from '../../test/support/cpu.js';
 import { ms, summarize, type BenchResult } from './report.js';
 import { pool } from './load.js';
 import { reserve, seedItem, seedStore, waitForOrders } from './seed.js';
@@ -22,6 +31,26 @@ export interface SubscriptionsOptions {
   subscribers: number;
   /** Reservations the subscribers are spread over (default min(50, subscribers)). */
   reservations?: number;
+  /** Router replicas the subscribers are spread over (default 1). */
+  routers?: number;
+  /** Seconds over which the subscribers open, at an even rate (default subscribers / 1000, at least 1). */
+  openSeconds?: number;
+}
+
+/** VmRSS of a process, in bytes (0 when it is gone). */
+function rssBytes(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return Number(kb ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** The view's document as the bench reads it back: each version's write time, each status's time. */
+interface ViewTimes {
+  changes?: Record<string, { updatedAt?: string }>;
+  history?: Record<string, { at?: string }>;
 }
 
 const SUBSCRIPTION = `subscription Watch($id: ID!) {
@@ -39,20 +68,47 @@ interface Subscriber {
   client: Client;
   openedAt: number;
   firstMessageAt?: number;
-  received: Map<string, number>;
+  /** Status → when its message arrived and the version it carried. */
+  received: Map<string, { at: number; version: number }>;
+  /** Every version received, in order (to check once and in order). */
+  versions: number[];
   errors: string[];
   completed: boolean;
 }
 
+/** Starts `count - 1` more routers beside the stack's, as child processes with its settings; their URLs and pids. */
+async function startRouters(stack: Stack, count: number): Promise<{ urls: string[]; pids: number[]; procs: ServerProcess[] }> {
+  const main = stack.processes().find((p) => p.name === 'router');
+  const urls = [stack.routerUrl];
+  const pids = main ? [main.pid] : [];
+  const procs: ServerProcess[] = [];
+  for (let i = 2; i <= count; i++) {
+    const port = await freePort();
+    const proc = stack.spawn(`router-${i}`, 'router/src/main.ts', {
+      ROUTER_PORT: String(port),
+      SUPERGRAPH_PATH: 'schema/supergraph.graphql',
+      SUPERGRAPH_WATCH: 'false',
+      SUBGRAPH_URLS: Object.entries(stack.subgraphUrls).map(([name, url]) => `${name}=${url}`).join(','),
+    });
+    procs.push(proc);
+    await stack.ready(proc, `http://127.0.0.1:${port}/readyz`);
+    urls.push(`http://127.0.0.1:${port}/graphql`);
+    if (proc.child.pid) pids.push(proc.child.pid);
+  }
+  return { urls, pids, procs };
+}
+
 export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOptions): Promise<BenchResult> {
   const nRes = Math.min(opts.reservations ?? 50, opts.subscribers);
+  const nRouters = opts.routers ?? 1;
+  const openSeconds = opts.openSeconds ?? Math.max(1, opts.subscribers / 1000);
   const base = {
     name: 'subscriptions',
     title: 'Subscriptions: reservation changes to N subscribers through the router',
     description:
-      `${opts.subscribers} graphql-ws clients (one WebSocket each) through the router, subscribed to reservationStatus(reservationId, sinceVersion: 0) over ${nRes} reservations; ` +
-      'staff drive each reservation through prepareOrder, startRental and returnRental; each delivery is timed from the mutation’s answer to the subscriber’s message with the new status.',
-    parameters: { subscribers: opts.subscribers, reservations: nRes, connectionsPerSubscriber: 1 },
+      `${opts.subscribers} graphql-ws clients (one WebSocket each) through ${nRouters} router${nRouters > 1 ? 's (round robin)' : ''}, opened evenly over ${openSeconds} s, subscribed to reservationStatus(reservationId, sinceVersion: 0) over ${nRes} reservations; ` +
+      'staff drive each reservation through prepareOrder, startRental and returnRental; each delivery is timed from the mutation’s answer, the change and the view write to the subscriber’s message with the new status.',
+    parameters: { subscribers: opts.subscribers, reservations: nRes, routers: nRouters, openSeconds, connectionsPerSubscriber: 1 },
   };
 
   // Does the router's API have the subscription yet?
@@ -77,22 +133,30 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
     reservationIds[i] = (await reserve(stack, customers[i] as string, itemId)).id;
   });
   const orders = await waitForOrders(stack, store, reservationIds);
-  const wsUrl = stack.routerUrl.replace(/^http/, 'ws');
+  const routers = await startRouters(stack, nRouters);
+  const rssBefore = routers.pids.map(rssBytes);
 
-  // Subscribe, in batches, and wait for each replay (the CONFIRMED state).
-  console.log(`[subscriptions] opening ${opts.subscribers} subscribers over ${nRes} reservations…`);
+  // Subscribe at an even rate, and wait for each replay (the CONFIRMED state).
+  console.log(`[subscriptions] opening ${opts.subscribers} subscribers over ${nRes} reservations and ${nRouters} router(s) in ${openSeconds} s…`);
   const subs: Subscriber[] = [];
+  // Where the CPU of opening goes (every process of the system, the extra routers, and this load generator).
+  const measured = [...stack.processes().filter((p) => p.name !== 'router'), ...routers.pids.map((pid, i) => ({ name: `router-${i + 1}`, pid }))];
+  const openCpuBefore = treeCpuMs(measured.map((p) => p.pid));
+  const benchCpuBefore = process.cpuUsage();
+  const openStart = Date.now();
   for (let i = 0; i < opts.subscribers; i++) {
     const r = i % nRes;
     const reservationId = reservationIds[r] as string;
+    const due = openStart + (i * openSeconds * 1000) / opts.subscribers;
+    if (due > Date.now()) await sleep(due - Date.now());
     const client = createClient({
-      url: wsUrl,
+      url: (routers.urls[i % routers.urls.length] as string).replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
       connectionParams: { authorization: `Bearer ${customers[r]}` },
       retryAttempts: 0,
       lazy: true,
     });
-    const sub: Subscriber = { reservationId, client, openedAt: Date.now(), received: new Map(), errors: [], completed: false };
+    const sub: Subscriber = { reservationId, client, openedAt: Date.now(), received: new Map(), versions: [], errors: [], completed: false };
     subs.push(sub);
     client.subscribe<{ reservationStatus: { version: number; reservation: { status: string } } }>(
       { query: SUBSCRIPTION, variables: { id: reservationId } },
@@ -100,15 +164,16 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
         next: (msg) => {
           const now = Date.now();
           sub.firstMessageAt ??= now;
-          const status = msg.data?.reservationStatus.reservation.status;
-          if (status && !sub.received.has(status)) sub.received.set(status, now);
+          const update = msg.data?.reservationStatus;
+          if (update) sub.versions.push(update.version);
+          const status = update?.reservation.status;
+          if (status && update && !sub.received.has(status)) sub.received.set(status, { at: now, version: update.version });
           if (msg.errors) sub.errors.push(msg.errors[0]?.message ?? 'error');
         },
         error: (err) => sub.errors.push(err instanceof Error ? err.message : JSON.stringify(err).slice(0, 200)),
         complete: () => (sub.completed = true),
       },
     );
-    if (i % 50 === 49) await sleep(50);
   }
   const readyDeadline = Date.now() + 180_000;
   while (Date.now() < readyDeadline && subs.some((s) => s.firstMessageAt === undefined && s.errors.length === 0)) await sleep(100);
@@ -126,6 +191,15 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
     };
   }
   const subscribeTimes = ready.map((s) => (s.firstMessageAt as number) - s.openedAt);
+  const openCpuAfter = treeCpuMs(measured.map((p) => p.pid));
+  const benchCpu = process.cpuUsage(benchCpuBefore);
+  const openCpu = [
+    ...measured.map((p, i) => ({ name: p.name, ms: (openCpuAfter[i] as number) - (openCpuBefore[i] as number) })),
+    { name: 'load generator (this process)', ms: (benchCpu.user + benchCpu.system) / 1000 },
+  ].filter((p) => p.ms > 0);
+  const openWallMs = Date.now() - openStart;
+  const rssLive = routers.pids.map(rssBytes);
+  const memoryPerSubscriber = (rssLive.reduce((a, b) => a + b, 0) - rssBefore.reduce((a, b) => a + b, 0)) / ready.length;
 
   // Drive the changes: all reservations through each step, 5 at a time.
   const answeredAt = new Map<string, number>();
@@ -158,6 +232,7 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
     }
   };
   console.log(`[subscriptions] ${ready.length} subscribers live; driving ${CHANGES.length} changes × ${nRes} reservations…`);
+  const cpuBefore = treeCpuMs(routers.pids);
   for (const step of CHANGES) {
     await pool(nRes, 5, (i) => perform(reservationIds[i] as string, step));
     // Let this step's deliveries arrive before the next step (at most 20 s).
@@ -165,11 +240,20 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
     while (Date.now() < deadline && ready.some((s) => answeredAt.has(key(s.reservationId, step.status)) && !s.received.has(step.status))) await sleep(50);
   }
 
+  const cpuAfter = treeCpuMs(routers.pids);
+
+  // The change's time and the view's write, per reservation and version, from the customer view itself.
+  const views = (await stack.db('reservations')).collection<ViewTimes & { _id: string }>('reservation_views');
+  const viewDocs = new Map((await views.find({ _id: { $in: reservationIds } }).toArray()).map((d) => [d._id, d]));
   const latencies: number[] = [];
+  const pushLatencies: number[] = [];
+  const changeToView: number[] = [];
   const perStatus = new Map<string, number[]>();
   let missing = 0;
   let early = 0;
+  let outOfOrder = 0;
   for (const s of ready) {
+    if (s.versions.some((v, i) => i > 0 && v <= (s.versions[i - 1] as number))) outOfOrder++;
     for (const step of CHANGES) {
       const answered = answeredAt.get(key(s.reservationId, step.status));
       if (answered === undefined) continue;
@@ -178,18 +262,27 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
         missing++;
         continue;
       }
-      const d = got - answered;
+      const d = got.at - answered;
       if (d < 0) early++;
       latencies.push(Math.max(0, d));
       perStatus.set(step.status, [...(perStatus.get(step.status) ?? []), Math.max(0, d)]);
+      const doc = viewDocs.get(s.reservationId);
+      const viewAt = Date.parse(doc?.changes?.[`v${got.version}`]?.updatedAt ?? '');
+      const changeAt = Date.parse(doc?.history?.[step.status]?.at ?? '');
+      if (Number.isFinite(viewAt)) pushLatencies.push(Math.max(0, got.at - viewAt));
+      if (Number.isFinite(viewAt) && Number.isFinite(changeAt)) changeToView.push(Math.max(0, viewAt - changeAt));
     }
   }
   await Promise.all(subs.map((s) => s.client.dispose()));
+  await Promise.all(routers.procs.map((p) => p.stop(10_000)));
+  const routerCpuMs = (cpuAfter.reduce((a, b) => a + b, 0) - cpuBefore.reduce((a, b) => a + b, 0));
 
   const all = summarize(latencies);
   const sub = summarize(subscribeTimes);
+  const push = summarize(pushLatencies);
   const row = (label: string, s: ReturnType<typeof summarize>) => [label, s.count, ms(s.p50), ms(s.p99), ms(s.max)];
   const expected = ready.length * CHANGES.length;
+  const cpuPerDelivery = latencies.length > 0 ? routerCpuMs / latencies.length : Number.NaN;
   return {
     ...base,
     tables: [
@@ -198,18 +291,47 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
         rows: [
           row('mutation answer → subscriber message (all changes)', all),
           ...CHANGES.map((c) => row(`  ${c.mutation} → ${c.status}`, summarize(perStatus.get(c.status) ?? []))),
+          row('view change (the view\'s write) → subscriber message', push),
+          row('  leg: the change → the view\'s write (event pipeline)', summarize(changeToView)),
           row('subscribe → first (replayed) message', sub),
         ],
       },
+      {
+        title: 'Routers',
+        columns: ['routers', 'deliveries received', 'memory per subscriber (KiB)', 'CPU ms per delivered message'],
+        rows: [[nRouters, `${latencies.length} / ${expected} (${((100 * latencies.length) / Math.max(1, expected)).toFixed(1)}%)`, (memoryPerSubscriber / 1024).toFixed(1), cpuPerDelivery.toFixed(3)]],
+      },
     ],
     notes: [
+      `CPU while opening (${(openWallMs / 1000).toFixed(1)} s, until every subscriber had its first message), ms by process: ${openCpu
+        .sort((a, b) => b.ms - a.ms)
+        .map((p) => `${p.name} ${p.ms.toFixed(0)}`)
+        .join(', ')}`,
+      `${outOfOrder} subscribers received a version twice or out of order`,
+      'Issue 12 targets: 100% of deliveries; view change → message p99 ≤ 200 ms; mutation answer → message p99 ≤ 1 s; subscribe → first message p99 ≤ 500 ms.',
+      'Memory per subscriber: the routers\' VmRSS with every subscriber live minus before they opened, ÷ subscribers live; CPU per delivered message: the routers\' CPU (/proc) over the three changes ÷ deliveries.',
       `${ready.length} of ${opts.subscribers} subscribers live${notReady ? ` (${notReady} got no replay within 180 s${firstErrors.length ? `; errors: ${firstErrors.join('; ')}` : ''})` : ''}`,
       `${latencies.length} of ${expected} deliveries received, ${missing} missing (not received 20 s after the step's last mutation answer, when the next step starts; the run ends 20 s after the last step)`,
       ...(early ? [`${early} messages arrived before the mutation's answer (counted as 0 ms)`] : []),
       ...(mutationErrors.length ? [`${mutationErrors.length} mutations failed: ${[...new Set(mutationErrors)].slice(0, 3).join('; ')}`] : []),
       'The status changes are asynchronous (prepareOrder → StoreOrderPrepared → reservations worker → customer view → push), so the figures include the event pipeline, not only the fan-out.',
     ],
-    data: { deliveries: all, perStatus: Object.fromEntries([...perStatus].map(([k, v]) => [k, summarize(v)])), subscribe: sub, missing, notReady, mutationErrors },
-    ok: missing === 0 && notReady === 0 && mutationErrors.length === 0,
+    data: {
+      deliveries: all,
+      perStatus: Object.fromEntries([...perStatus].map(([k, v]) => [k, summarize(v)])),
+      push,
+      changeToView: summarize(changeToView),
+      subscribe: sub,
+      missing,
+      notReady,
+      outOfOrder,
+      mutationErrors,
+      routers: nRouters,
+      memoryPerSubscriberBytes: memoryPerSubscriber,
+      routerCpuMsPerDelivery: cpuPerDelivery,
+      openCpu,
+      openWallMs,
+    },
+    ok: missing === 0 && notReady === 0 && mutationErrors.length === 0 && outOfOrder === 0,
   };
 }

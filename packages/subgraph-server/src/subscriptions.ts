@@ -24,13 +24,18 @@
  */
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { createRequire } from 'node:module';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Identity, InternalIdentityVerifier } from '@rental/auth';
 import type { Logger } from '@rental/observability';
 import { formatError } from './errors.js';
 import type { BaseContext } from './server.js';
+
+/** graphql-js as graphql-ws and @apollo/subgraph load it (Node's resolution: its CommonJS build). */
+const cjsGraphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 /** Close code sent to every socket on shutdown (RFC 6455 "Service Restart"). */
 export const SERVICE_RESTART = 1012;
@@ -46,6 +51,36 @@ type SocketExtra = {
   identity?: Identity;
   requestId?: string;
 };
+
+/**
+ * Parsed and validated operations by their text (bounded LRU). graphql-js
+ * is loaded as graphql-ws and the schema's builder load it (its CommonJS
+ * build), so `validate` accepts their schema in every runtime, vitest's
+ * included.
+ */
+type KnownOperation = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: GraphQLError[] };
+
+class OperationDocuments {
+  private readonly cache = new LRUCache<string, KnownOperation>({ max: 1_000 });
+
+  constructor(private readonly schema: GraphQLSchema) {}
+
+  get(query: string): KnownOperation {
+    const known = this.cache.get(query);
+    if (known) return known;
+    let entry: KnownOperation;
+    try {
+      const document = cjsGraphql.parse(query);
+      const errors = cjsGraphql.validate(this.schema, document);
+      entry = errors.length > 0 ? { errors: [...errors] } : { document };
+    } catch (err) {
+      // A syntax error: graphql-js throws it as a GraphQLError; it is not remembered.
+      return { errors: [err as GraphQLError] };
+    }
+    this.cache.set(query, entry);
+    return entry;
+  }
+}
 
 export function attachSubscriptions<Ctx extends BaseContext>(opts: {
   name: string;
@@ -64,9 +99,23 @@ export function attachSubscriptions<Ctx extends BaseContext>(opts: {
   const formatAll = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((e) => format(e instanceof GraphQLError ? e.toJSON() : { message: String(e) }, e));
 
+  const documents = new OperationDocuments(opts.schema);
+
   useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       schema: opts.schema,
+      // Parsed and validated once per distinct operation text, not on every subscribe (a burst of
+      // screens opening sends the same document thousands of times); graphql-ws then runs it as given.
+      onSubscribe(_ctx, _id, payload) {
+        const known = documents.get(payload.query);
+        if (known.errors) return known.errors;
+        return {
+          schema: opts.schema,
+          document: known.document,
+          ...(payload.operationName ? { operationName: payload.operationName } : {}),
+          ...(payload.variables ? { variableValues: payload.variables } : {}),
+        };
+      },
       async onConnect(ctx) {
         const token = ctx.connectionParams?.identity;
         if (typeof token !== 'string' || token.length === 0) {
