@@ -14,17 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWs, type Feed, type WsClient } from '../support/graphql-ws.js';
 import { day, eventually, startStack, type GqlResponse, type RouterHandle, type Stack } from '../support/stack.js';
+import { CREATE, CREATE_STORE, ORDERS, PREPARE, REGISTER, RETURN_RENTAL, START_RENTAL } from './operations.js';
 
 const RESERVATIONS = 20;
 const PER_RESERVATION = 100;
 
-const CREATE_STORE = 'mutation($input: CreateStoreInput!) { createStore(input: $input) { id } }';
-const REGISTER = 'mutation($input: RegisterItemInput!) { registerItem(input: $input) { id } }';
-const CREATE = 'mutation($input: CreateReservationInput!) { createReservation(input: $input) { id status } }';
-const ORDERS = 'query($storeId: ID!) { storeOrders(storeId: $storeId) { id reservationId status } }';
-const PREPARE = 'mutation($id: ID!) { prepareOrder(orderId: $id) { id status } }';
-const START_RENTAL = 'mutation($id: ID!) { startRental(reservationId: $id) { id status } }';
-const RETURN_RENTAL = 'mutation($id: ID!) { returnRental(rentalId: $id) { id status } }';
 const MY = 'query { myReservations(first: 10) { edges { node { id version storeOrderStatus } } } }';
 const BY_ID = `subscription($id: ID, $since: Int) {
   reservationStatus(reservationId: $id, sinceVersion: $since) { version reservation { id status item { name } storeOrder { status } } }

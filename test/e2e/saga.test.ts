@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent } from '@rental/events';
 import { day, eventually, startStack, type GqlResponse, type Stack } from '../support/stack.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { ORDERS, PREPARE, RETURN_RENTAL, START_RENTAL } from './operations.js';
 
 const CREATE_STORE = 'mutation($input: CreateStoreInput!) { createStore(input: $input) { id name city } }';
 const REGISTER = 'mutation($input: RegisterItemInput!) { registerItem(input: $input) { id name stock dailyRate } }';
@@ -20,10 +21,6 @@ const CREATE = `mutation($input: CreateReservationInput!) {
 const CANCEL = 'mutation($id: ID!, $reason: String) { cancelReservation(id: $id, reason: $reason) { id status } }';
 const STOCK = 'query($id: ID!) { item(id: $id) { stock } }';
 const RESERVATION = 'query($id: ID!) { reservation(id: $id) { id status history { status at reason } } }';
-const ORDERS = 'query($storeId: ID!) { storeOrders(storeId: $storeId) { id reservationId status } }';
-const PREPARE = 'mutation($id: ID!) { prepareOrder(orderId: $id) { id status } }';
-const START_RENTAL = 'mutation($id: ID!) { startRental(reservationId: $id) { id status } }';
-const RETURN_RENTAL = 'mutation($id: ID!) { returnRental(rentalId: $id) { id status } }';
 
 interface Order {
   id: string;

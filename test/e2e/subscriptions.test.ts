@@ -21,14 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER, signInternalIdentity, type Identity } from '@rental/auth';
 import { connectWs, connectWsWithRetry, rawSocket, type Feed, type RawSocket, type WsClient } from '../support/graphql-ws.js';
 import { day, eventually, requireEnv, startStack, type GqlResponse, type Stack } from '../support/stack.js';
+import { CREATE, CREATE_STORE, ORDERS, PREPARE, REGISTER, RETURN_RENTAL, START_RENTAL } from './operations.js';
 
-const CREATE_STORE = 'mutation($input: CreateStoreInput!) { createStore(input: $input) { id } }';
-const REGISTER = 'mutation($input: RegisterItemInput!) { registerItem(input: $input) { id } }';
-const CREATE = 'mutation($input: CreateReservationInput!) { createReservation(input: $input) { id status } }';
-const ORDERS = 'query($storeId: ID!) { storeOrders(storeId: $storeId) { id reservationId status } }';
-const PREPARE = 'mutation($id: ID!) { prepareOrder(orderId: $id) { id status } }';
-const START_RENTAL = 'mutation($id: ID!) { startRental(reservationId: $id) { id status } }';
-const RETURN_RENTAL = 'mutation($id: ID!) { returnRental(rentalId: $id) { id status } }';
 const MY = 'query { myReservations(first: 100) { edges { node { id status version storeOrderStatus } } } }';
 
 /** The subscription: item from items, storeOrder from stores, the rest from reservations. */
