@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import type { ViewDoc } from '../data/view-data.js';
+import type { ViewDoc, ViewSnapshot } from '../data/view-data.js';
 import { ChangeLogReads, type ViewSource } from './change-log-reads.js';
 
 /** A source whose reads the test answers one by one. */
@@ -29,7 +29,7 @@ describe('ChangeLogReads', () => {
     const b = reads.read('r1', listening);
     expect(pending).toHaveLength(1);
     pending[0]!.resolve(doc(3));
-    expect(await a).toBe(await b);
+    expect((await a).doc).toBe((await b).doc);
   });
 
   it('a stream that started listening after a read began waits for the next read, shared by all who ask meanwhile', async () => {
@@ -42,12 +42,12 @@ describe('ChangeLogReads', () => {
     const third = reads.read('r1', late);
     expect(pending).toHaveLength(1);
     pending[0]!.resolve(doc(3));
-    expect((await first)?.version).toBe(3);
+    expect((await first).doc?.version).toBe(3);
     await tick();
     expect(pending).toHaveLength(2);
     pending[1]!.resolve(doc(4));
-    expect((await second)?.version).toBe(4);
-    expect(await third).toBe(await second);
+    expect((await second).doc?.version).toBe(4);
+    expect((await third).doc).toBe((await second).doc);
   });
 
   it('a failed read fails those who shared it; the next one still runs', async () => {
@@ -60,6 +60,28 @@ describe('ChangeLogReads', () => {
     await expect(first).rejects.toThrow('database unavailable');
     await tick();
     pending[1]!.resolve(doc(5));
-    expect((await next)?.version).toBe(5);
+    expect((await next).doc?.version).toBe(5);
+  });
+
+  it('a read begun before the stream listened serves it when the feed vouches for everything since; it gets those messages too', async () => {
+    const { src, pending } = source();
+    const reads = new ChangeLogReads(src);
+    const first = reads.read('r1', 0);
+    await tick();
+    const heardMessage = { reservationId: 'r1', version: 4 } as ViewSnapshot;
+    const since: number[] = [];
+    const vouching = (t: number) => (since.push(t), [heardMessage]);
+    const late = reads.read('r1', performance.now(), vouching);
+    pending[0]!.resolve(doc(3));
+    expect(await late).toEqual({ doc: doc(3), heard: [heardMessage] });
+    expect(await first).toEqual({ doc: doc(3), heard: [] });
+    expect(pending).toHaveLength(1);
+    // Finished reads serve too, while the feed vouches; when it cannot, a new read runs.
+    expect(await reads.read('r1', performance.now(), vouching)).toEqual({ doc: doc(3), heard: [heardMessage] });
+    expect(since).toHaveLength(2);
+    const fresh = reads.read('r1', performance.now(), () => undefined);
+    expect(pending).toHaveLength(2);
+    pending[1]!.resolve(doc(5));
+    expect((await fresh).doc?.version).toBe(5);
   });
 });

@@ -12,7 +12,17 @@
  * subscription side fills every gap from it (see `subscription.ts`), and
  * {@link ViewFeed} tells its listeners when its connection came back so they
  * catch up.
+ *
+ * The feed also remembers, per channel, the messages it heard in the last
+ * {@link RECENT_MS} ({@link ViewFeed.heardSince}): a subscription that starts
+ * can then use a replay read another one began a moment before it listened,
+ * and take what that read may have missed from here (change-log-reads.ts).
+ * The feed vouches only for a stretch in which it was subscribed throughout:
+ * from the channel's confirmed SUBSCRIBE, and after a reconnect only from
+ * {@link RESUBSCRIBE_GRACE_MS} after the connection is back (ioredis
+ * resubscribes by itself; what was published while it was down is lost).
  */
+import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import type { Logger } from '@rental/observability';
 import type { ViewSnapshot } from '../data/view-data.js';
@@ -54,6 +64,18 @@ export class ViewPublisher {
 
 type Listener = (snapshot: ViewSnapshot) => void;
 
+/** How long the feed remembers what it heard on a channel. */
+export const RECENT_MS = 2_000;
+/** After a reconnect, how long until the feed vouches for a channel again (its automatic resubscribe is in place by then). */
+export const RESUBSCRIBE_GRACE_MS = 1_000;
+
+/** What one channel heard lately, and since when it has been heard without a gap. */
+interface Heard {
+  /** `performance.now()` from which every message published on the channel was heard (+∞: not yet). */
+  since: number;
+  recent: Array<{ at: number; snapshot: ViewSnapshot }>;
+}
+
 /**
  * One subscriber connection per API process, shared by every subscription:
  * a channel is SUBSCRIBEd while at least one listener wants it and
@@ -65,6 +87,7 @@ export class ViewFeed {
   private readonly reconnectListeners = new Set<() => void>();
   /** Serializes SUBSCRIBE/UNSUBSCRIBE per channel. */
   private readonly ops = new Map<string, Promise<unknown>>();
+  private readonly heard = new Map<string, Heard>();
   private wasReady = false;
   private closed = false;
 
@@ -78,6 +101,12 @@ export class ViewFeed {
     this.redis.on('ready', () => {
       if (this.wasReady) {
         logger.info('view feed: redis connection back; subscriptions catch up from the change log');
+        // Messages were lost while it was down: vouch again only once the resubscribe is surely in place.
+        const from = performance.now() + RESUBSCRIBE_GRACE_MS;
+        for (const h of this.heard.values()) {
+          h.since = from;
+          h.recent.length = 0;
+        }
         for (const fn of this.reconnectListeners) fn();
       }
       this.wasReady = true;
@@ -92,8 +121,26 @@ export class ViewFeed {
         logger.warn({ err, channel }, 'view feed: unreadable message ignored');
         return;
       }
+      const h = this.heard.get(channel);
+      if (h) {
+        const at = performance.now();
+        h.recent.push({ at, snapshot });
+        while (h.recent.length > 0 && (h.recent[0] as { at: number }).at < at - RECENT_MS) h.recent.shift();
+      }
       for (const fn of set) fn(snapshot);
     });
+  }
+
+  /**
+   * Every message heard on `channel` since `since` (a `performance.now()`
+   * time), or undefined when the feed cannot vouch for that whole stretch
+   * (not subscribed throughout, or longer ago than {@link RECENT_MS}).
+   */
+  heardSince(channel: string, since: number): ViewSnapshot[] | undefined {
+    const h = this.heard.get(channel);
+    const now = performance.now();
+    if (!h || h.since > since || since < now - RECENT_MS) return undefined;
+    return h.recent.filter((m) => m.at >= since).map((m) => m.snapshot);
   }
 
   private serial<T>(channel: string, op: () => Promise<T>): Promise<T> {
@@ -122,7 +169,9 @@ export class ViewFeed {
     if (onReconnect) this.reconnectListeners.add(onReconnect);
     try {
       await this.serial(channel, async () => {
-        if (this.listeners.get(channel)?.has(fn)) await this.redis.subscribe(channel);
+        if (!this.listeners.get(channel)?.has(fn)) return;
+        await this.redis.subscribe(channel);
+        if (!this.heard.has(channel)) this.heard.set(channel, { since: performance.now(), recent: [] });
       });
     } catch (err) {
       set.delete(fn);
@@ -139,7 +188,9 @@ export class ViewFeed {
       if (current && current.size === 0) {
         this.listeners.delete(channel);
         await this.serial(channel, async () => {
-          if (!this.listeners.has(channel) && !this.closed) await this.redis.unsubscribe(channel);
+          if (this.listeners.has(channel)) return;
+          this.heard.delete(channel);
+          if (!this.closed) await this.redis.unsubscribe(channel);
         }).catch((err: unknown) => this.logger.warn({ err, channel }, 'view feed: unsubscribe failed'));
       }
     };
@@ -153,6 +204,7 @@ export class ViewFeed {
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
+    this.heard.clear();
     this.reconnectListeners.clear();
     if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
     else this.redis.disconnect();

@@ -178,12 +178,16 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
     }
   }
 
-  /** A reservation's changes after `after`: from a shared read begun after this stream listened, when it has `reads`. */
+  /**
+   * A reservation's changes after `after`. With `reads`: from a read shared
+   * with other streams (change-log-reads.ts), plus what the feed heard since
+   * that read began when it began before this stream listened.
+   */
   private async changesOf(reservationId: string, after: number): Promise<ViewSnapshot[]> {
-    const { reads, data } = this.opts;
+    const { reads, data, feed, channel } = this.opts;
     if (!reads) return data.changesOf(reservationId, after);
-    const doc = await reads.read(reservationId, this.listeningSince);
-    return doc ? snapshotsOf(doc, after) : [];
+    const { doc, heard } = await reads.read(reservationId, this.listeningSince, (since) => feed.heardSince(channel, since));
+    return [...(doc ? snapshotsOf(doc, after) : []), ...heard.filter((s) => s.reservationId === reservationId && s.version > after)];
   }
 
   /** The gate: authorized, not sent yet, no version skipped. */

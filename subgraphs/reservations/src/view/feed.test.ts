@@ -1,0 +1,51 @@
+/**
+ * The feed's memory of what it heard, on a real Redis: it vouches only for
+ * a stretch in which the channel was subscribed throughout, and only for
+ * the last RECENT_MS.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@rental/observability';
+import type { ViewSnapshot } from '../data/view-data.js';
+import { RECENT_MS, ViewFeed, ViewPublisher, reservationChannel } from './feed.js';
+
+const redisUrl = process.env.REDIS_URL as string;
+const prefix = `feed-test-${randomUUID().slice(0, 8)}`;
+const logger = createLogger('feed-test', 'silent');
+const feed = new ViewFeed(redisUrl, prefix, logger);
+const publisher = new ViewPublisher(redisUrl, prefix, logger);
+afterAll(async () => {
+  await feed.close();
+  await publisher.close();
+});
+
+const snapshot = (reservationId: string, version: number) => ({ reservationId, customerId: null, version, sequence: version, updatedAt: new Date().toISOString() }) as unknown as ViewSnapshot;
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+};
+
+describe('ViewFeed.heardSince', () => {
+  it('vouches from the confirmed SUBSCRIBE on, with the messages heard since a moment; not before, not for a channel it does not hear', async () => {
+    const id = randomUUID();
+    const channel = reservationChannel(prefix, id);
+    const beforeListening = performance.now();
+    expect(feed.heardSince(channel, beforeListening)).toBeUndefined();
+    const got: number[] = [];
+    const stop = await feed.listen(channel, (s) => got.push(s.version));
+    const listening = performance.now();
+    await publisher.publish(snapshot(id, 1));
+    await until(() => got.length === 1);
+    const between = performance.now();
+    await publisher.publish(snapshot(id, 2));
+    await until(() => got.length === 2);
+    expect(feed.heardSince(channel, listening)?.map((s) => s.version)).toEqual([1, 2]);
+    expect(feed.heardSince(channel, between)?.map((s) => s.version)).toEqual([2]);
+    // Before the channel was subscribed: it cannot vouch.
+    expect(feed.heardSince(channel, beforeListening)).toBeUndefined();
+    // Longer ago than it remembers: it cannot vouch either.
+    expect(feed.heardSince(channel, performance.now() - RECENT_MS - 1)).toBeUndefined();
+    await stop();
+    expect(feed.heardSince(channel, listening)).toBeUndefined();
+  });
+});
