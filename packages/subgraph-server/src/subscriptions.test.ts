@@ -21,6 +21,7 @@ const typeDefs = gql`
   }
   type Subscription {
     ticks(count: Int!, fail: String): Tick!
+    broadcast: Tick!
   }
 `;
 
@@ -53,6 +54,31 @@ function ticks(count: number): AsyncIterableIterator<{ n: number }> {
   return it;
 }
 
+/** Every `broadcast` subscriber gets the same event objects (as the reservations feed hands one parsed message to every listener). */
+const listeners = new Set<(event: { n: number }) => void>();
+let resolved = 0;
+function broadcastStream(): AsyncIterableIterator<{ n: number }> {
+  const queue: Array<{ n: number }> = [];
+  let wake: (() => void) | undefined;
+  const push = (event: { n: number }) => {
+    queue.push(event);
+    wake?.();
+  };
+  listeners.add(push);
+  const it: AsyncIterableIterator<{ n: number }> = {
+    [Symbol.asyncIterator]: () => it,
+    async next() {
+      while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+      return { done: false, value: queue.shift() as { n: number } };
+    },
+    async return() {
+      listeners.delete(push);
+      return { done: true, value: undefined };
+    },
+  };
+  return it;
+}
+
 /** Yields tick 1, then ends with a resumable DomainError (`midway`) or a bug (`midway-bug`). */
 async function* failingAfterOne(kind: string): AsyncGenerator<{ n: number }> {
   yield { n: 1 };
@@ -74,6 +100,13 @@ const resolvers = {
         n: tick.n,
         seenBy: `${ctx.identity.sub}/${ctx.identity.role}/${ctx.requestId}/${ctx.tag}`,
       }),
+    },
+    broadcast: {
+      subscribe: () => broadcastStream(),
+      resolve: (tick: { n: number }, _: unknown, ctx: BaseContext) => {
+        resolved += 1;
+        return { n: tick.n, seenBy: ctx.identity.sub };
+      },
     },
   },
 };
@@ -239,5 +272,28 @@ describe('subgraph-server subscriptions', () => {
     expect(code).toBe(1012);
     expect(open.size).toBe(before);
     await c.dispose();
+  });
+
+  it('one caller\'s identical subscriptions execute each event once; another caller\'s are executed as them', async () => {
+    const [mine, theirs] = await Promise.all([signInternalIdentity(customer, SECRET), signInternalIdentity({ sub: 'cust-2', role: 'CUSTOMER' }, SECRET)]);
+    const clients = [client(() => ({ identity: mine })), client(() => ({ identity: mine })), client(() => ({ identity: theirs }))];
+    const got: Array<Array<{ n: number; seenBy: string }>> = clients.map(() => []);
+    const stops = clients.map((c, i) =>
+      c.subscribe<{ broadcast: { n: number; seenBy: string } }>({ query: 'subscription { broadcast { n seenBy } }' }, {
+        next: (v) => v.data && got[i]!.push(v.data.broadcast),
+        error: () => {},
+        complete: () => {},
+      }),
+    );
+    for (let i = 0; i < 100 && listeners.size < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(listeners.size).toBe(3);
+    resolved = 0;
+    const event = { n: 7 };
+    for (const push of listeners) push(event);
+    for (let i = 0; i < 100 && got.some((g) => g.length === 0); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual([[{ n: 7, seenBy: 'cust-1' }], [{ n: 7, seenBy: 'cust-1' }], [{ n: 7, seenBy: 'cust-2' }]]);
+    expect(resolved).toBe(2);
+    for (const stop of stops) stop();
+    await Promise.all(clients.map((c) => c.dispose()));
   });
 });

@@ -33,6 +33,7 @@ import type { Identity, InternalIdentityVerifier } from '@rental/auth';
 import type { Logger } from '@rental/observability';
 import { formatError } from './errors.js';
 import type { BaseContext } from './server.js';
+import { SharedEventExecution } from './shared-events.js';
 
 /** graphql-js as graphql-ws and @apollo/subgraph load it (Node's resolution: its CommonJS build). */
 const cjsGraphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
@@ -100,10 +101,13 @@ export function attachSubscriptions<Ctx extends BaseContext>(opts: {
     errors.map((e) => format(e instanceof GraphQLError ? e.toJSON() : { message: String(e) }, e));
 
   const documents = new OperationDocuments(opts.schema);
+  // Identical subscriptions of one caller execute each event once (shared-events.ts).
+  const events = new SharedEventExecution();
 
   useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       schema: opts.schema,
+      subscribe: events.subscribe,
       // Parsed and validated once per distinct operation text, not on every subscribe (a burst of
       // screens opening sends the same document thousands of times); graphql-ws then runs it as given.
       onSubscribe(_ctx, _id, payload) {
