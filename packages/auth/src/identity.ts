@@ -20,6 +20,15 @@ export interface Identity {
 
 export const ANONYMOUS: Identity = Object.freeze({ sub: 'anonymous', role: 'ANONYMOUS' });
 
+/**
+ * An identity as one string, equal for two identities exactly when they
+ * carry the same claims (sub, role, storeId): the key of whatever may be
+ * shared between one caller's requests and never across callers.
+ */
+export function identityKey(identity: Pick<Identity, 'sub' | 'role' | 'storeId'>): string {
+  return JSON.stringify([identity.sub, identity.role, identity.storeId ?? null]);
+}
+
 /** Header carrying the router-signed identity to subgraphs. */
 export const IDENTITY_HEADER = 'x-rental-identity';
 /** Header carrying the request id from router to subgraphs to jobs. */

@@ -25,6 +25,7 @@ export {
   REQUEST_ID_HEADER,
   AuthError,
   identityFromClaims,
+  identityKey,
   explainAuthError,
   requireRole,
   requireStoreAccess,

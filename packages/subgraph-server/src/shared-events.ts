@@ -21,6 +21,7 @@
  */
 import { createRequire } from 'node:module';
 import type { DocumentNode, ExecutionArgs, ExecutionResult } from 'graphql';
+import { identityKey, type Identity } from '@rental/auth';
 
 /** graphql-js as graphql-ws and @apollo/subgraph load it (its CommonJS build; see subscriptions.ts). */
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
@@ -28,9 +29,9 @@ const graphql = createRequire(import.meta.url)('graphql') as typeof import('grap
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
 /** What identifies a caller here: the context's identity, when it has one. */
-function identityKey(contextValue: unknown): string | undefined {
-  const identity = (contextValue as { identity?: { sub?: string; role?: string; storeId?: string } } | undefined)?.identity;
-  return identity?.sub === undefined ? undefined : `${identity.sub}\n${identity.role ?? ''}\n${identity.storeId ?? ''}`;
+function callerOf(contextValue: unknown): string | undefined {
+  const identity = (contextValue as { identity?: Identity } | undefined)?.identity;
+  return identity?.sub === undefined ? undefined : identityKey(identity);
 }
 
 /** A `subscribe` for graphql-ws that shares each event's execution among identical subscriptions. */
@@ -44,7 +45,7 @@ export class SharedEventExecution {
     const source = await graphql.createSourceEventStream(args);
     if (!(Symbol.asyncIterator in Object(source))) return source as ExecutionResult;
     const events = source as AsyncIterableIterator<unknown>;
-    const who = identityKey(args.contextValue);
+    const who = callerOf(args.contextValue);
     const shape = who === undefined ? undefined : `${this.documentId(args.document)}\n${JSON.stringify(args.variableValues ?? {})}\n${who}`;
     const run = (event: unknown): Result => {
       const execute = () => graphql.execute({ ...args, rootValue: event });

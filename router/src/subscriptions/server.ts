@@ -207,15 +207,13 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
       context: { identity: connection.identity, requestId: connection.requestId },
       logger,
     };
+    const shared = executions.forSubscription(prepared.document, prepared.variables, connection.identity);
     void (async () => {
       try {
         // One event at a time: results leave in the order the subgraph pushed them.
         for await (const event of upstream) {
           if (out.closed) break;
-          const result = await executions.run(prepared.document, prepared.variables, connection.identity, event, () =>
-            executeEvent(prepared, event, eventContext),
-          );
-          out.push(result);
+          out.push(await shared(event, () => executeEvent(prepared, event, eventContext)));
         }
         out.end();
       } catch (err) {

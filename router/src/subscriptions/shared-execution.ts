@@ -22,7 +22,7 @@
  */
 import type { DocumentNode, ExecutionResult } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import type { Identity } from '@rental/auth';
+import { identityKey, type Identity } from '@rental/auth';
 import { sharedEventExecutions } from '../metrics.js';
 
 export interface SharedExecutionOptions {
@@ -39,15 +39,21 @@ export class SharedEventExecution {
     this.results = new LRUCache({ max: options.maxEntries ?? 10_000, ttl: options.ttlMs ?? 1_000 });
   }
 
-  /** The result of `execute` for this event, or the one another subscriber's identical execution gives. */
-  run(
+  /**
+   * One subscription's runner: the result of `execute` for an event, or the
+   * one an identical subscriber's execution gave. The subscription's part of
+   * the key is computed once, here; per event only the event is added.
+   */
+  forSubscription(
     document: DocumentNode,
     variables: Record<string, unknown>,
     identity: Identity,
-    event: unknown,
-    execute: () => Promise<ExecutionResult>,
-  ): Promise<ExecutionResult> {
-    const key = [this.documentId(document), identity.sub, identity.role, identity.storeId ?? '', JSON.stringify(variables), JSON.stringify(event)].join('\n');
+  ): (event: unknown, execute: () => Promise<ExecutionResult>) => Promise<ExecutionResult> {
+    const shape = `${this.documentId(document)}\n${identityKey(identity)}\n${JSON.stringify(variables)}\n`;
+    return (event, execute) => this.run(shape + JSON.stringify(event), execute);
+  }
+
+  private run(key: string, execute: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
     const shared = this.results.get(key);
     if (shared) {
       sharedEventExecutions.inc({ outcome: 'shared' });

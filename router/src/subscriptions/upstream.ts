@@ -31,7 +31,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from './graphql.js';
-import type { Identity, InternalIdentitySigner } from '@rental/auth';
+import { identityKey, type Identity, type InternalIdentitySigner } from '@rental/auth';
 import type { Logger } from '@rental/observability';
 import { Channel } from './channel.js';
 
@@ -70,11 +70,6 @@ function upstreamFailure(serviceName: string, err: unknown): Error {
     `Subscription to "${serviceName}" was interrupted${code ? ` (${code})` : ''}; subscribe again to resume`,
     { extensions: { code: 'SERVICE_UNAVAILABLE', serviceName } },
   );
-}
-
-/** The key of a caller's pool: everything the router signs into its identity. */
-function identityKey(identity: Identity): string {
-  return `${identity.sub}\n${identity.role}\n${identity.storeId ?? ''}`;
 }
 
 /**
