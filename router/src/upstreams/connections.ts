@@ -24,20 +24,23 @@ import { Agent, request } from 'undici';
 /** A subgraph's answer, read whole: what the gateway needs of a fetch Response. */
 class SubgraphResponse implements FetcherResponse {
   readonly redirected = false;
-  readonly headers: Headers;
   private used = false;
 
   constructor(
     readonly url: string,
     readonly status: number,
-    rawHeaders: Record<string, string | string[] | undefined>,
+    readonly headers: Headers,
     private readonly body: string,
-  ) {
-    this.headers = new Headers();
-    for (const [name, value] of Object.entries(rawHeaders)) {
-      if (Array.isArray(value)) for (const v of value) this.headers.append(name, v);
-      else if (value !== undefined) this.headers.append(name, value);
+  ) {}
+
+  /** undici's header record as fetch `Headers`. */
+  static headersOf(raw: Record<string, string | string[] | undefined>): Headers {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(raw)) {
+      if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+      else if (value !== undefined) headers.append(name, value);
     }
+    return headers;
   }
 
   get ok(): boolean {
@@ -69,9 +72,7 @@ class SubgraphResponse implements FetcherResponse {
   }
 
   clone(): FetcherResponse {
-    const headers: Record<string, string> = {};
-    this.headers.forEach((value, name) => (headers[name] = value));
-    return new SubgraphResponse(this.url, this.status, headers, this.body);
+    return new SubgraphResponse(this.url, this.status, new Headers(this.headers), this.body);
   }
 }
 
@@ -99,7 +100,7 @@ export class SubgraphConnections {
       ...(init.body !== undefined ? { body: init.body } : {}),
       ...(init.signal ? { signal: init.signal as AbortSignal } : {}),
     });
-    return new SubgraphResponse(url, statusCode, headers, await body.text());
+    return new SubgraphResponse(url, statusCode, SubgraphResponse.headersOf(headers), await body.text());
   }
 
   /** Closes every open socket (on router stop; in-flight requests have drained by then). */
