@@ -49,7 +49,7 @@ export class ChangeLogReads {
   private readonly running = new Map<string, Batch>();
   private readonly queued = new Map<string, Batch>();
   /** The last finished read per reservation, for case 2 (its age is checked by the feed too). */
-  private readonly finished = new LRUCache<string, { startedAt: number; doc: ViewDoc | null }>({ max: 10_000, ttl: RECENT_MS });
+  private readonly finished = new LRUCache<string, Batch>({ max: 10_000, ttl: RECENT_MS });
 
   constructor(private readonly source: ViewSource) {}
 
@@ -58,8 +58,8 @@ export class ChangeLogReads {
     const current = this.running.get(reservationId);
     if (current && current.startedAt >= listeningSince) return { doc: await current.result, heard: [] };
     const earlier = current ?? this.finished.get(reservationId);
-    const missed = earlier && heard?.(earlier.startedAt);
-    if (earlier && missed) return { doc: current ? await current.result : (earlier as { doc: ViewDoc | null }).doc, heard: missed };
+    const missed = earlier ? heard?.(earlier.startedAt) : undefined;
+    if (earlier && missed) return { doc: await earlier.result, heard: missed };
     if (!current) return { doc: await this.start(reservationId).result, heard: [] };
     return { doc: await this.next(reservationId, current).result, heard: [] };
   }
@@ -83,9 +83,9 @@ export class ChangeLogReads {
     const batch: Batch = { startedAt: performance.now(), result: this.source.get(reservationId) };
     this.running.set(reservationId, batch);
     batch.result.then(
-      (doc) => {
+      () => {
         if (this.running.get(reservationId) === batch) this.running.delete(reservationId);
-        this.finished.set(reservationId, { startedAt: batch.startedAt, doc });
+        this.finished.set(reservationId, batch);
       },
       () => {
         if (this.running.get(reservationId) === batch) this.running.delete(reservationId);
