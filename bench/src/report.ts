@@ -27,6 +27,13 @@ export interface BenchResult {
   ok: boolean;
 }
 
+/** The median (the mean of the middle two for an even count; NaN for none): rounds' figures are summarized with it. */
+export function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length === 0 ? NaN : sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /** Nearest-rank percentile of an unsorted sample (ms). */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;

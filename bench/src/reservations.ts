@@ -23,7 +23,7 @@
 import { CpuMeter } from '../../test/support/cpu.js';
 import { commandDelta, ferretdbCommands, postgresTableStats, statsDelta, type CommandDelta, type TableStats } from './db-counters.js';
 import { httpClient } from './load.js';
-import { ms, summarize, type BenchResult, type Table } from './report.js';
+import { median, ms, summarize, type BenchResult, type Table } from './report.js';
 import { CREATE_RESERVATION, reservationInput, seedItem, seedStore } from './seed.js';
 import type { Stack } from './stack.js';
 import { seedHistory } from '../../test/support/history.js';
@@ -67,12 +67,6 @@ export const CATALOG_ITEMS = 400;
 export const CATALOG_STOCK = 50;
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-/** The median (the mean of the middle two for an even count). */
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** The database server's conditional-update ceiling: `updateOne({_id, n ≥ 0}, $inc)` at concurrency 20 for `seconds`. */
 async function measureCeiling(stack: Stack, stored: number, seconds: number): Promise<Ceiling> {

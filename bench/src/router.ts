@@ -36,7 +36,7 @@ import { freePort } from '../../infra/local/ports.js';
 import { REPO_ROOT } from '../../infra/local/paths.js';
 import { ServerProcess } from '../../infra/local/proc.js';
 import { treeCpuMs } from '../../test/support/cpu.js';
-import { ms, type BenchResult } from './report.js';
+import { median, ms, type BenchResult } from './report.js';
 import { MEMORY_SUBGRAPH_SDL } from './servers/memory-subgraphs.js';
 
 export interface RouterBenchOptions {
@@ -69,12 +69,6 @@ interface Round {
   errors: number;
   total: number;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 async function waitReady(proc: ServerProcess, check: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 60_000;
