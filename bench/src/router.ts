@@ -37,6 +37,7 @@ import { REPO_ROOT } from '../../infra/local/paths.js';
 import { ServerProcess } from '../../infra/local/proc.js';
 import { treeCpuMs } from '../../test/support/cpu.js';
 import { median, ms, type BenchResult } from './report.js';
+import { answerCounts } from './load.js';
 import { MEMORY_SUBGRAPH_SDL } from './servers/memory-subgraphs.js';
 
 export interface RouterBenchOptions {
@@ -100,15 +101,14 @@ async function measure(target: Target, body: string, expectBody: string, connect
     expectBody,
   });
   const [cpuAfter] = treeCpuMs([pid]);
-  const errors = r.errors + r.timeouts + r.non2xx + r.mismatches;
-  const answered = r.requests.total - errors;
+  const { ok: answered, errors } = answerCounts(r);
   return {
-    requestsPerSec: r.requests.total / r.duration,
+    requestsPerSec: answered / r.duration,
     p50: r.latency.p50,
     p99: r.latency.p99,
     cpuMsPerRequest: answered > 0 ? ((cpuAfter as number) - (cpuBefore as number)) / answered : Number.NaN,
     errors,
-    total: r.requests.total,
+    total: answered + errors,
   };
 }
 
