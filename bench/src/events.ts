@@ -10,6 +10,7 @@
  *   StoreOrder's `createdAt` (negative when the order was written before the
  *   answer arrived).
  */
+import { latencyBins } from './charts.js';
 import { ms, summarize, type BenchResult } from './report.js';
 import { pool } from './load.js';
 import { reserve, seedItem, seedStore, waitForOrders } from './seed.js';
@@ -76,6 +77,17 @@ export async function benchEvents(stack: Stack, opts: EventsOptions): Promise<Be
       'Timestamps have millisecond resolution; both come from this machine’s clock. The CONFIRMED entry’s `at` is taken by the saga when it issues the write, so a write queued in the database counts in the interval.',
     ],
     data: { confirmedToOrder: a, answerToOrder: b, wallSec, failed },
+    charts: [
+      {
+        kind: 'latency-histogram',
+        name: 'latency',
+        title: 'Confirmed reservation → store order',
+        series: [
+          { target: 'CONFIRMED history entry → StoreOrder created', bins: latencyBins(confirmedToOrder) },
+          { target: 'answer received → StoreOrder created', bins: latencyBins(answerToOrder) },
+        ],
+      },
+    ],
     ok: failed.length === 0 && a.count === opts.reservations,
   };
 }

@@ -228,7 +228,8 @@ export async function benchGateway(stack: Stack, opts: GatewayOptions): Promise<
       '"subgraph calls / request": GraphQL operations the four subgraphs counted (their /metrics) during the target\'s warm-up and run (until they stop counting), per request sent: how many fetches each target makes for the same query.',
       `The gateways, the subgraphs, the workers, the database, Redis and the load generator share this machine's ${os.cpus().length} cores: figures compare targets on one machine, they are not capacity numbers.`,
     ],
-    data: { figures, failures, query: QUERY, directPlan: DIRECT_PLAN },
+    data: { figures: figures.map(({ bins: _bins, ...f }) => f), failures, query: QUERY, directPlan: DIRECT_PLAN },
+    charts: [{ kind: 'latency-histogram', name: 'latency', title: 'Answer latency per target', series: figures.map((f) => ({ target: f.target, bins: f.bins ?? [] })) }],
     ok: figures.length > 0,
   };
 }

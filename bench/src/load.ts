@@ -1,6 +1,7 @@
 /** Load generators: autocannon for one request, and a closed-loop driver for a client-side sequence. */
 import http from 'node:http';
 import autocannon from 'autocannon';
+import { latencyBins, type LatencyBin } from './charts.js';
 import { ms, summarize } from './report.js';
 
 export interface LoadFigures {
@@ -18,6 +19,8 @@ export interface LoadFigures {
   subgraphCallsPerAnswer?: number;
   /** What the errors were, when there were any. */
   errorDetail?: string;
+  /** Latency histogram of the measured answers (successful ones for the closed loop; all for autocannon). */
+  bins?: LatencyBin[];
 }
 
 export interface LoadShape {
@@ -45,6 +48,15 @@ export function answerCounts(r: autocannon.Result): { ok: number; errors: number
   return { ok, errors, ...(detail ? { detail } : {}) };
 }
 
+/** An autocannon run with every answer's latency (ms) kept, for a histogram (its own result holds percentiles only). */
+export function autocannonSampled(opts: autocannon.Options): Promise<{ result: autocannon.Result; samples: number[] }> {
+  const samples: number[] = [];
+  return new Promise((resolve, reject) => {
+    const run = autocannon(opts, (err, result) => (err ? reject(err) : resolve({ result, samples })));
+    run.on('response', (_client, _status, _bytes, responseTime) => samples.push(responseTime));
+  });
+}
+
 /**
  * autocannon on one POST: a warm-up run (discarded), then the measured run.
  * Requests/s counts only answers equal to `expectBody` (the answer checked
@@ -62,7 +74,7 @@ export async function autocannonPost(
 ): Promise<LoadFigures> {
   const opts = { url, method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, body, connections: shape.connections };
   const warm = shape.warmupSec > 0 ? await autocannon({ ...opts, duration: shape.warmupSec }) : undefined;
-  const r = await autocannon({ ...opts, duration: shape.durationSec, expectBody });
+  const { result: r, samples } = await autocannonSampled({ ...opts, duration: shape.durationSec, expectBody });
   const { ok, errors, detail } = answerCounts(r);
   return {
     target,
@@ -74,6 +86,7 @@ export async function autocannonPost(
     warmupTotal: warm?.requests.total ?? 0,
     sentTotal: sent(r) + (warm ? sent(warm) : 0),
     ...(detail ? { errorDetail: detail } : {}),
+    bins: latencyBins(samples),
   };
 }
 
@@ -164,6 +177,7 @@ export async function closedLoop(target: string, shape: LoadShape, once: () => P
     total: latencies.length + errors,
     warmupTotal: warmupCount,
     ...(detail ? { errorDetail: detail.slice(0, 500) } : {}),
+    bins: latencyBins(latencies),
   };
 }
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderChart, type Chart } from './charts.js';
 
 export const RESULTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
@@ -25,6 +26,8 @@ export interface BenchResult {
   data: Record<string, unknown>;
   /** False when the benchmark could not measure (the reason is in notes). */
   ok: boolean;
+  /** Distributions drawn as SVG beside the tables (charts.ts). */
+  charts?: Chart[];
 }
 
 /** The median (the mean of the middle two for an even count; NaN for none): rounds' figures are summarized with it. */
@@ -105,6 +108,10 @@ export interface RunInfo {
   settings?: string;
 }
 
+/** The file name of a result's files: `<name>-<date>` (`:` left out, for every file system). */
+const stem = (r: BenchResult, info: RunInfo) => `${r.name}-${info.date.replace(/[:]/g, '-').replace(/\..*$/, '')}`;
+const chartFile = (r: BenchResult, info: RunInfo, c: Chart) => `${stem(r, info)}-${c.name}.svg`;
+
 export function resultMarkdown(r: BenchResult, info: RunInfo): string {
   const m = info.machine;
   const out = [
@@ -125,21 +132,38 @@ export function resultMarkdown(r: BenchResult, info: RunInfo): string {
     out.push(markdownTable(t), '');
   }
   if (r.notes.length) out.push(...r.notes.map((n) => `- ${n}`), '');
+  for (const c of r.charts ?? []) out.push(`![${c.title}](${chartFile(r, info, c)})`, '');
   return out.join('\n');
 }
 
-/** Writes `<name>-<date>.md|json` for one benchmark; returns the markdown. */
-export function writeResult(r: BenchResult, info: RunInfo): string {
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const stamp = info.date.replace(/[:]/g, '-').replace(/\..*$/, '');
-  const md = resultMarkdown(r, info);
-  fs.writeFileSync(path.join(RESULTS_DIR, `${r.name}-${stamp}.md`), `# Benchmark: ${r.name}\n\n${md}`);
-  fs.writeFileSync(path.join(RESULTS_DIR, `${r.name}-${stamp}.json`), `${JSON.stringify({ ...info, ...r }, null, 2)}\n`);
-  return md;
+/** A result's JSON file: the run's facts and the benchmark's result, which {@link writeLatest} reads back. */
+type ResultFile = RunInfo & BenchResult;
+
+/**
+ * Writes `<name>-<date>.json`, `.md` and one `.svg` per chart for one
+ * benchmark, into `dir` (default bench/results); returns the JSON file's path.
+ */
+export async function writeResult(r: BenchResult, info: RunInfo, dir = RESULTS_DIR): Promise<string> {
+  fs.mkdirSync(dir, { recursive: true });
+  const file: ResultFile = { ...info, ...r };
+  const json = path.join(dir, `${stem(r, info)}.json`);
+  fs.writeFileSync(json, `${JSON.stringify(file, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, `${stem(r, info)}.md`), `# Benchmark: ${r.name}\n\n${resultMarkdown(r, info)}`);
+  for (const c of r.charts ?? []) fs.writeFileSync(path.join(dir, chartFile(r, info, c)), await renderChart(c));
+  return json;
 }
 
-export function writeLatest(sections: string[], info: RunInfo): void {
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const body = [`# Latest benchmark run`, '', `Run at ${info.date} on git ${info.gitSha}.`, '', ...sections].join('\n');
-  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.md'), body);
+/**
+ * Writes `latest.md` (beside the JSON files) from the JSON files of one run,
+ * so it says exactly what those files hold and is never put together by hand.
+ */
+export function writeLatest(jsonFiles: string[], run: RunInfo): string {
+  const sections = jsonFiles.map((f) => {
+    const { name, title, description, parameters, tables, notes, data, ok, charts, ...info } = JSON.parse(fs.readFileSync(f, 'utf8')) as ResultFile;
+    return resultMarkdown({ name, title, description, parameters, tables, notes, data, ok, ...(charts ? { charts } : {}) }, info);
+  });
+  const out = path.join(path.dirname(jsonFiles[0] ?? path.join(RESULTS_DIR, 'x')), 'latest.md');
+  const body = [`# Latest benchmark run`, '', `Run at ${run.date} on git ${run.gitSha}; written by \`npm run bench\` from the JSON files beside it.`, '', ...sections].join('\n');
+  fs.writeFileSync(out, body);
+  return out;
 }

@@ -21,6 +21,7 @@
  *    commands FerretDB counted, and the rows PostgreSQL wrote.
  */
 import { CpuMeter } from '../../test/support/cpu.js';
+import { latencyBins } from './charts.js';
 import { commandDelta, ferretdbCommands, postgresTableStats, statsDelta, type CommandDelta, type TableStats } from './db-counters.js';
 import { httpClient } from './load.js';
 import { median, ms, summarize, type BenchResult, type Table } from './report.js';
@@ -145,6 +146,8 @@ export async function benchReservations(stack: Stack, opts: ReservationsOptions)
   const debugUrl = stack.mongo.debugUrl;
   const pgUrl = stack.mongo.postgres?.url;
   const rounds: Round[] = [];
+  /** Confirmed reservations' latencies of every round, by database size and concurrency (for the histogram). */
+  const latenciesBy = new Map<string, number[]>();
   const ceilings: Ceiling[] = [];
   const idle: Array<{ stored: number; dbCpuPct: number }> = [];
   const levels = opts.stored > 0 ? [0, opts.stored] : [0];
@@ -180,6 +183,8 @@ export async function benchReservations(stack: Stack, opts: ReservationsOptions)
         const rows = pgUrl ? (await sleep(11_000), statsDelta(rowsBefore!, await postgresTableStats(pgUrl, stack.harness.dbPrefix))) : null;
         const confirmed = r.outcomes.get('CONFIRMED') ?? 0;
         const s = summarize(r.latencies);
+        const key = `${stored.toLocaleString('en')} stored, c${concurrency}`;
+        latenciesBy.set(key, [...(latenciesBy.get(key) ?? []), ...r.latencies]);
         const entry: Round = {
           stored,
           concurrency,
@@ -283,6 +288,27 @@ export async function benchReservations(stack: Stack, opts: ReservationsOptions)
       'The load generator shares the machine: its own CPU is not counted, but it competes for the same 2 cores.',
     ],
     data: { rounds, ceilings, idle },
+    charts: [
+      {
+        kind: 'latency-histogram',
+        name: 'latency',
+        title: 'createReservation → CONFIRMED latency, every round',
+        series: [...latenciesBy].map(([target, latencies]) => ({ target, bins: latencyBins(latencies) })),
+      },
+      {
+        kind: 'throughput',
+        name: 'throughput',
+        title: 'Confirmed reservations per second against concurrency (medians over rounds)',
+        unit: 'confirmed reservations/s',
+        points: levels.flatMap((stored) =>
+          opts.concurrencies.map((concurrency) => ({
+            target: `${stored.toLocaleString('en')} stored`,
+            concurrency,
+            perSecond: median(rounds.filter((r) => r.stored === stored && r.concurrency === concurrency).map((r) => r.confirmedPerSec)),
+          })),
+        ),
+      },
+    ],
     ok: rounds.every((r) => r.confirmed > 0),
   };
 }

@@ -37,7 +37,8 @@ import { REPO_ROOT } from '../../infra/local/paths.js';
 import { ServerProcess } from '../../infra/local/proc.js';
 import { treeCpuMs } from '../../test/support/cpu.js';
 import { median, ms, type BenchResult } from './report.js';
-import { answerCounts } from './load.js';
+import { answerCounts, autocannonSampled } from './load.js';
+import { latencyBins, type Chart } from './charts.js';
 import { MEMORY_SUBGRAPH_SDL } from './servers/memory-subgraphs.js';
 
 export interface RouterBenchOptions {
@@ -69,6 +70,8 @@ interface Round {
   cpuMsPerRequest: number;
   errors: number;
   total: number;
+  /** Each answer's latency (ms), for the histogram; left out of the JSON's figures. */
+  samples: number[];
 }
 
 async function waitReady(proc: ServerProcess, check: () => Promise<boolean>, what: string): Promise<void> {
@@ -91,7 +94,7 @@ async function post(target: Target, body: string): Promise<string> {
 async function measure(target: Target, body: string, expectBody: string, connections: number, durationSec: number): Promise<Round> {
   const pid = target.proc.child.pid as number;
   const [cpuBefore] = treeCpuMs([pid]);
-  const r = await autocannon({
+  const { result: r, samples } = await autocannonSampled({
     url: target.url,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...target.headers },
@@ -109,6 +112,7 @@ async function measure(target: Target, body: string, expectBody: string, connect
     cpuMsPerRequest: answered > 0 ? ((cpuAfter as number) - (cpuBefore as number)) / answered : Number.NaN,
     errors,
     total: answered + errors,
+    samples,
   };
 }
 
@@ -183,6 +187,7 @@ export async function benchRouter(opts: RouterBenchOptions): Promise<BenchResult
     const rows: Array<Array<string | number>> = [];
     const ratioRows: Array<Array<string | number>> = [];
     const figures: Record<string, Record<string, Round[]>> = {};
+    const charts: Chart[] = [];
     const notes: string[] = [];
     for (const [label, query] of Object.entries(ROUTER_QUERIES)) {
       const body = JSON.stringify({ query });
@@ -210,6 +215,12 @@ export async function benchRouter(opts: RouterBenchOptions): Promise<BenchResult
         }
       }
       figures[label] = byTarget;
+      charts.push({
+        kind: 'latency-histogram',
+        name: `latency-${charts.length + 1}`,
+        title: `${label}: answer latency per target, every round`,
+        series: targets.map((t) => ({ target: t.name, bins: latencyBins((byTarget[t.name] as Round[]).flatMap((r) => r.samples)) })),
+      });
       const plainName = targets[2]?.name as string;
       for (const t of targets) {
         const rounds = byTarget[t.name] as Round[];
@@ -251,7 +262,8 @@ export async function benchRouter(opts: RouterBenchOptions): Promise<BenchResult
         { title: 'Against plain @apollo/gateway, same rounds (median of per-round ratios)', columns: ['query', 'target', 'CPU / request', 'requests/s', 'p99'], rows: ratioRows },
       ],
       notes,
-      data: { figures },
+      data: { figures: Object.fromEntries(Object.entries(figures).map(([q, byT]) => [q, Object.fromEntries(Object.entries(byT).map(([t, rs]) => [t, rs.map(({ samples: _s, ...r }) => r)]))])) },
+      charts,
       ok: true,
     };
   } finally {

@@ -99,7 +99,7 @@ let exitCode = 0;
 const stopOnSignal = () => void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
 process.once('SIGINT', stopOnSignal);
 process.once('SIGTERM', stopOnSignal);
-const sections: string[] = [];
+const written: string[] = [];
 try {
   // The whole system only when a selected benchmark measures it.
   if (selected.some((name) => !STANDALONE.has(name))) {
@@ -122,7 +122,7 @@ try {
     console.log(`\n${result.title}\n`);
     for (const t of result.tables) console.log(`${t.title ? `${t.title}\n` : ''}${textTable(t)}\n`);
     for (const n of result.notes) console.log(`- ${n}`);
-    sections.push(writeResult(result, runInfo));
+    written.push(await writeResult(result, runInfo));
     if (!result.ok) exitCode = 1;
   }
 } catch (err) {
@@ -131,8 +131,8 @@ try {
 } finally {
   await stack?.stop();
 }
-if (sections.length) {
-  writeLatest(sections, { ...info, loadAverageAfter: loadAverage() });
+if (written.length) {
+  writeLatest(written, { ...info, loadAverageAfter: loadAverage() });
   console.log('\n[bench] results written to bench/results/');
 }
 process.exit(exitCode);

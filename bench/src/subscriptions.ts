@@ -22,6 +22,7 @@ import WebSocket from 'ws';
 import { freePort } from '../../infra/local/ports.js';
 import { sleep, type ServerProcess } from '../../infra/local/proc.js';
 import { treeCpuMs } from '../../test/support/cpu.js';
+import { latencyBins } from './charts.js';
 import { ms, summarize, type BenchResult } from './report.js';
 import { pool } from './load.js';
 import { reserve, seedItem, seedStore, waitForOrders } from './seed.js';
@@ -265,7 +266,9 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
       const d = got.at - answered;
       if (d < 0) early++;
       latencies.push(Math.max(0, d));
-      perStatus.set(step.status, [...(perStatus.get(step.status) ?? []), Math.max(0, d)]);
+      const forStatus = perStatus.get(step.status) ?? [];
+      forStatus.push(Math.max(0, d));
+      perStatus.set(step.status, forStatus);
       const doc = viewDocs.get(s.reservationId);
       const viewAt = Date.parse(doc?.changes?.[`v${got.version}`]?.updatedAt ?? '');
       const changeAt = Date.parse(doc?.history?.[step.status]?.at ?? '');
@@ -332,6 +335,19 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
       openCpu,
       openWallMs,
     },
+    charts: [
+      {
+        kind: 'latency-histogram',
+        name: 'latency',
+        title: `${ready.length} subscribers through ${nRouters} router(s): latency of each delivery`,
+        series: [
+          { target: 'mutation answer → message', bins: latencyBins(latencies) },
+          { target: 'view change → message (push)', bins: latencyBins(pushLatencies) },
+          { target: 'change → view write (event pipeline)', bins: latencyBins(changeToView) },
+          { target: 'subscribe → first message', bins: latencyBins(subscribeTimes) },
+        ],
+      },
+    ],
     ok: missing === 0 && notReady === 0 && mutationErrors.length === 0 && outOfOrder === 0,
   };
 }
