@@ -29,6 +29,7 @@ import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLForm
 import { LRUCache } from 'lru-cache';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { batchWritesPerTurn } from '@rental/websocket';
 import type { Identity, InternalIdentityVerifier } from '@rental/auth';
 import type { Logger } from '@rental/observability';
 import { formatError } from './errors.js';
@@ -96,6 +97,8 @@ export function attachSubscriptions<Ctx extends BaseContext>(opts: {
   requestDeadlineMs?: number;
 }): SubscriptionServer {
   const wss = new WebSocketServer({ server: opts.httpServer, path: '/graphql' });
+  // A router's socket carries many subscriptions: one change's messages to them leave in one write.
+  wss.on('connection', batchWritesPerTurn);
   const format = formatError(opts.logger, opts.production);
   const formatAll = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((e) => format(e instanceof GraphQLError ? e.toJSON() : { message: String(e) }, e));

@@ -28,11 +28,11 @@
  *   re-subscribes, exactly as after a router restart.
  */
 import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from './graphql.js';
 import { identityKey, type Identity, type InternalIdentitySigner } from '@rental/auth';
 import type { Logger } from '@rental/observability';
+import { BatchingWebSocket } from '@rental/websocket';
 import { Channel } from './channel.js';
 
 /** An upstream event: what the subgraph sent in a `next` message. */
@@ -178,9 +178,13 @@ export class UpstreamPool {
     if (entry) return entry;
     const channels = new Set<Channel<UpstreamEvent>>();
     const { identity, requestId, signer, logger } = this.opts;
+    // Operation ids need only be unique on this socket: a counter, not a random UUID per subscribe.
+    let lastId = 0;
     const client = createClient({
       url,
-      webSocketImpl: WebSocket,
+      // Subscribes opened in one turn leave in one write (write-batching.ts).
+      webSocketImpl: BatchingWebSocket,
+      generateID: () => String(++lastId),
       lazy: true,
       lazyCloseTimeout: 0,
       retryAttempts: 0,
