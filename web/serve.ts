@@ -9,8 +9,10 @@
  * (http://localhost:4000), WEB_PORT (8080; `npm start` runs it on 5173),
  * HOST (127.0.0.1), KEEP_ALIVE_TIMEOUT_MS and HEADERS_TIMEOUT_MS (65000 and
  * +5000, as every server here: docs/OPERATIONS.md). `/readyz` answers 200 once it serves.
- * `/local-token` (LOCAL-ONLY sign-in) is mounted only when a caller passes
- * `localSignInSecret` in code — the tests do; running this file never does.
+ * `/local-token` (LOCAL-ONLY sign-in, local-token.ts) mints tokens only with
+ * LOCAL_SIGN_IN=true and JWT_SECRET (`npm start` sets both), never with
+ * NODE_ENV=production, or when a caller passes `localSignInSecret` in code
+ * (the tests); everywhere else it answers 404.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -18,8 +20,8 @@ import net from 'node:net';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { httpServerShape, loadConfig, parseConfig, serverTimeouts, type HttpServerSettings } from '@rental/config';
-import { localTokenHandler } from './local-token.ts';
+import { ConfigError, httpServerShape, loadConfig, parseConfig, serverTimeouts, type HttpServerSettings } from '@rental/config';
+import { LOCAL_TOKEN_PATH, localSignInFromEnv, localSignInOff, localTokenHandler, type LocalSignIn } from './local-token.ts';
 
 export interface WebServerOptions {
   distDir: string;
@@ -27,7 +29,7 @@ export interface WebServerOptions {
   routerUrl: string;
   port?: number;
   host?: string;
-  /** Tests only: mint local tokens on /local-token with this JWT secret. */
+  /** LOCAL-ONLY: mint tokens on /local-token with this JWT secret (run directly: from `localSignInFromEnv`). Unset: 404 there. */
   localSignInSecret?: string;
   /** KEEP_ALIVE_TIMEOUT_MS, HEADERS_TIMEOUT_MS. Unset: read from the process environment (defaults 65000 / +5000). */
   httpTimeouts?: HttpServerSettings;
@@ -108,9 +110,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
     if (p === '/graphql' || p.startsWith('/graphql/')) return proxyHttp(req, res);
     // Readiness for `npm start`'s supervisor: the build is there to serve.
     if (p === '/readyz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    if (p === '/local-token') {
+    if (p === LOCAL_TOKEN_PATH) {
       // Not an app route: without a secret there is no local sign-in here (404, so the page does not offer it).
-      if (!mint) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      if (!mint) return localSignInOff(req, res, () => serveStatic(req, res));
       return void mint(req, res, () => serveStatic(req, res)).catch(() => res.writeHead(500).end());
     }
     serveStatic(req, res);
@@ -160,6 +162,15 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const here = path.dirname(fileURLToPath(import.meta.url));
+  let local: LocalSignIn;
+  try {
+    local = await localSignInFromEnv(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  if (!local.on && local.reason) console.warn(`web: ${local.reason}`);
   const web = await startWebServer({
     distDir: process.env.WEB_DIST_DIR ?? path.join(here, 'dist'),
     routerUrl: process.env.ROUTER_URL ?? 'http://localhost:4000',
@@ -167,8 +178,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     host: process.env.HOST ?? '127.0.0.1',
     // A bad value stops here with a message naming the variable.
     httpTimeouts: loadConfig(httpServerShape),
+    ...(local.on ? { localSignInSecret: local.secret } : {}),
   });
   console.log(`web: ${web.url} (proxying /graphql to ${process.env.ROUTER_URL ?? 'http://localhost:4000'})`);
+  if (local.on) console.log(`web: LOCAL-ONLY sign-in on ${LOCAL_TOKEN_PATH} (LOCAL_SIGN_IN=true): anyone reaching this port can sign in as anyone`);
   const stop = () => void web.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
