@@ -28,15 +28,23 @@ function LiveBadge({ api }: { api: Api }) {
   );
 }
 
+/**
+ * The page a sign-in lands on: customers on the catalog, staff and admins on
+ * the store page (an admin cannot reserve; they act for stores).
+ */
+function landingView(session: Session | null): View {
+  return session && session.role !== 'CUSTOMER' ? 'staff' : 'customer';
+}
+
 export function App() {
   const [session, setSession] = useState<Session | null>(() => loadSession());
-  const [view, setView] = useState<View>(() => (session?.role === 'STAFF' ? 'staff' : 'customer'));
+  const [view, setView] = useState<View>(() => landingView(session));
   const api = useMemo(() => (session ? createApi(session.token) : null), [session]);
   useEffect(() => () => api?.dispose(), [api]);
 
   const signIn = (s: Session) => {
     saveSession(s);
-    setView(s.role === 'STAFF' ? 'staff' : 'customer');
+    setView(landingView(s));
     setSession(s);
   };
   const signOut = () => {

@@ -1,8 +1,11 @@
 /**
  * LOCAL-ONLY sign-in. There is no identity provider yet: a token comes either
- * from `npm run token -- --role … --sub …` (pasted here) or, on the Vite dev
- * server started with LOCAL_SIGN_IN=true (and in the browser tests), from the
- * dev-only `/local-token` endpoint. Production has neither minting endpoint.
+ * from `npm run token -- --role … --sub …` (pasted here) or, where the web
+ * server mints local tokens (`npm start`, the Vite dev server with
+ * LOCAL_SIGN_IN=true, the browser tests), from its `/local-token` endpoint:
+ * one click as a demo identity, or "Sign in as…" anyone. The page offers
+ * minting only when `GET /local-token` answers JSON `{ "enabled": true }`;
+ * with NODE_ENV=production it answers 404, so the buttons are not shown.
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { Field } from '../components/Field.tsx';
@@ -12,7 +15,24 @@ interface Props {
   onSignedIn(session: Session): void;
 }
 
-type Errors = Partial<Record<'role' | 'sub' | 'storeId' | 'token' | 'form', string>>;
+type Errors = Partial<Record<'role' | 'sub' | 'storeId' | 'token' | 'form' | 'oneClick', string>>;
+
+/** Who a local token is minted for (the body of `POST /local-token`). */
+interface LocalIdentity {
+  role: Role;
+  sub: string;
+  storeId?: string;
+}
+
+/**
+ * The one-click identities: each is useful at once on the demo data `npm start`
+ * seeds (infra/local/seed.ts: stores S1 "Downtown" and S2 "Airport", with items).
+ */
+const ONE_CLICK: ReadonlyArray<{ label: string; who: LocalIdentity }> = [
+  { label: 'demo customer', who: { role: 'CUSTOMER', sub: 'demo-customer' } },
+  { label: 'staff of S1', who: { role: 'STAFF', sub: 'staff-s1', storeId: 'S1' } },
+  { label: 'admin', who: { role: 'ADMIN', sub: 'admin' } },
+];
 
 export function SignInPage({ onSignedIn }: Props) {
   const [canMint, setCanMint] = useState<boolean | null>(null);
@@ -37,6 +57,28 @@ export function SignInPage({ onSignedIn }: Props) {
     };
   }, []);
 
+  /** Asks the web server for a token for `who` and signs in; a refusal lands under `field` (or the field the server names). */
+  async function signInAs(who: LocalIdentity, field: 'form' | 'oneClick') {
+    setBusy(true);
+    try {
+      const res = await fetch('/local-token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(who),
+      });
+      const body = (await res.json().catch(() => ({}))) as { token?: string; error?: string; field?: keyof Errors };
+      if (!res.ok || !body.token) {
+        setErrors({ [field === 'form' ? (body.field ?? 'form') : field]: body.error ?? `The local sign-in answered ${res.status}.` });
+        return;
+      }
+      onSignedIn(sessionFromToken(body.token));
+    } catch {
+      setErrors({ [field]: 'The local sign-in endpoint cannot be reached. Paste a token instead.' });
+    } finally {
+      setBusy(false);
+    }
+  }
+
   async function mint(e: FormEvent) {
     e.preventDefault();
     const errs: Errors = {};
@@ -44,24 +86,7 @@ export function SignInPage({ onSignedIn }: Props) {
     if (role === 'STAFF' && !storeId.trim()) errs.storeId = 'Staff belong to one store: enter its id.';
     setErrors(errs);
     if (Object.keys(errs).length) return;
-    setBusy(true);
-    try {
-      const res = await fetch('/local-token', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ role, sub: sub.trim(), ...(role === 'STAFF' ? { storeId: storeId.trim() } : {}) }),
-      });
-      const body = (await res.json().catch(() => ({}))) as { token?: string; error?: string; field?: keyof Errors };
-      if (!res.ok || !body.token) {
-        setErrors({ [body.field ?? 'form']: body.error ?? `The local sign-in answered ${res.status}.` });
-        return;
-      }
-      onSignedIn(sessionFromToken(body.token));
-    } catch {
-      setErrors({ form: 'The local sign-in endpoint cannot be reached. Paste a token instead.' });
-    } finally {
-      setBusy(false);
-    }
+    await signInAs({ role, sub: sub.trim(), ...(role === 'STAFF' ? { storeId: storeId.trim() } : {}) }, 'form');
   }
 
   function usePasted(e: FormEvent) {
@@ -82,8 +107,31 @@ export function SignInPage({ onSignedIn }: Props) {
       </div>
 
       {canMint && (
+        <section className="panel" aria-labelledby="one-click-title">
+          <h2 id="one-click-title">Sign in with one click</h2>
+          <p>
+            As someone the demo data knows: the <strong>demo customer</strong> lands on the catalog and can reserve at once;{' '}
+            <strong>staff of S1</strong> on the order queue of store S1 (Downtown); <strong>admin</strong> on the store page,
+            for any store.
+          </p>
+          <div className="one-click">
+            {ONE_CLICK.map(({ label, who }) => (
+              <button key={label} type="button" disabled={busy} onClick={() => void signInAs(who, 'oneClick')}>
+                {label}
+              </button>
+            ))}
+          </div>
+          {errors.oneClick && (
+            <p className="form-error" role="alert">
+              {errors.oneClick}
+            </p>
+          )}
+        </section>
+      )}
+
+      {canMint && (
         <form className="panel" onSubmit={mint} noValidate aria-labelledby="mint-title">
-          <h2 id="mint-title">Sign in as…</h2>
+          <h2 id="mint-title">Or sign in as…</h2>
           <Field label="Role" error={errors.role}>
             <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
               <option value="CUSTOMER">Customer</option>
