@@ -2,8 +2,11 @@
  * `npm start`: the whole system on this machine. Takes the start lock,
  * brings up MongoDB-compatible and Redis servers (data in `.data/mongo` and
  * `.data/redis`, kept between runs), runs every service whose entry exists
- * under a restarting supervisor, waits for each `/readyz`, and prints where
- * to go. Ctrl-C (SIGINT) or SIGTERM stops everything in order.
+ * under a restarting supervisor, waits for each `/readyz`, loads the demo
+ * data (seed.ts, idempotent) through the router, and prints where to go.
+ * The web client gets LOCAL_SIGN_IN=true (unless set otherwise): one-click
+ * sign-in, which web/serve.ts refuses with NODE_ENV=production.
+ * Ctrl-C (SIGINT) or SIGTERM stops everything in order.
  */
 import { LockHeldError, acquireLock, type Lock, type LockInfo } from './lock.js';
 import { startMongo, type MongoServer } from './mongo.js';
@@ -15,6 +18,8 @@ import { localEnv } from './secrets.js';
 import { resolveServices, resolveWorkers, serviceUrlsEnv, supergraphPath, supergraphSubgraphs, type ResolvedService } from './services.js';
 import { Supervisor, waitForHttpOk } from './supervisor.js';
 import { ensureWebBuild } from '../../web/build.js';
+import { localSignInFromEnv } from '../../web/local-token.js';
+import { seed } from './seed.js';
 
 const READY_TIMEOUT_MS = 90_000;
 const say = (line: string) => console.log(`[start] ${line}`);
@@ -41,6 +46,25 @@ function shutdown(exitCode: number): Promise<void> {
   return stopping;
 }
 
+/**
+ * Loads the demo stores and items through the router (seed.ts; what exists is
+ * kept), so one-click sign-in has something to reserve and S1 has orders to
+ * show. A failure is printed, never fatal: `npm run seed` tries again.
+ */
+async function seedDemoData(url: string, secret: string): Promise<void> {
+  try {
+    const r = await seed({ url, secret });
+    const made = r.stores.created.length + r.items.created.length;
+    say(
+      made > 0
+        ? `demo data loaded: ${r.stores.created.length} store(s) and ${r.items.created.length} item(s) created (S1 "Downtown", S2 "Airport")`
+        : `demo data already there (S1 "Downtown", S2 "Airport", ${r.items.skipped.length} items)`,
+    );
+  } catch (err) {
+    say(`demo data not loaded: ${(err as Error).message}; \`npm run seed\` tries again`);
+  }
+}
+
 /** Stops servers a previous `npm start`, killed without cleaning up, left running. */
 async function stopLeftovers(stale: LockInfo): Promise<void> {
   for (const child of stale.children ?? []) {
@@ -64,6 +88,9 @@ async function main(): Promise<void> {
   const sandboxUrl = `http://localhost:${router.port}/graphql`;
   const web = services.find((s) => s.name === 'web') as ResolvedService;
   const webUrl = `http://localhost:${web.port}/`;
+  // The web server mints one-click sign-in tokens with the router's JWT_SECRET; LOCAL_SIGN_IN=false in .env turns it off.
+  const webLocalSignIn = env.LOCAL_SIGN_IN ?? 'true';
+  const localSignIn = await localSignInFromEnv({ ...env, LOCAL_SIGN_IN: webLocalSignIn });
 
   try {
     lock = acquireLock(dataPath('start.lock'), { routerUrl: sandboxUrl });
@@ -136,7 +163,7 @@ async function main(): Promise<void> {
       const sup = new Supervisor({
         name: s.name,
         entry: s.entry,
-        env: childEnv,
+        env: s.name === 'web' ? { ...childEnv, LOCAL_SIGN_IN: webLocalSignIn } : childEnv,
         prefixWidth: width,
         readyUrl: `http://127.0.0.1:${s.port}/readyz`,
         onSpawn: (pid) => {
@@ -176,8 +203,10 @@ async function main(): Promise<void> {
   if (stopping) return;
   await launch(present.filter((s) => !s.subgraph && s.name !== 'web'));
   if (stopping) return;
+  const seeding = router.present ? seedDemoData(`http://127.0.0.1:${router.port}/graphql`, env.JWT_SECRET as string) : Promise.resolve();
   const webServed = (await webBuilt) && !stopping;
   if (webServed) await launch([web]);
+  await seeding;
   if (stopping) return;
 
   console.log('');
@@ -185,7 +214,8 @@ async function main(): Promise<void> {
   else say(`router not started (${router.entry} does not exist yet), so there is no Sandbox URL`);
   if (webServed) {
     say(`Web client: ${webUrl}`);
-    say('  sign in there with a token: npm run token -- --role customer --sub carol (or --role staff --store <id>)');
+    if (localSignIn.on) say('  sign in there with one click: demo customer, staff of S1 or admin (LOCAL-ONLY), or paste a token');
+    else say('  sign in there with a token: npm run token -- --role customer --sub carol (or --role staff --store <id>)');
   }
   else if (web.present) say('web client not served (see above); `npm run build -w web` shows why');
   for (const s of present.filter((x) => x.subgraph)) say(`subgraph ${s.name}: ${s.url}`);
