@@ -48,3 +48,34 @@ describe('ViewFeed.heardSince', () => {
     expect(feed.heardSince(channel, listening)).toBeUndefined();
   });
 });
+
+describe('ViewFeed.listen', () => {
+  /** SUBSCRIBE commands Redis has run so far (INFO commandstats). */
+  const subscribes = async () => {
+    const { Redis } = await import('ioredis');
+    const r = new Redis(redisUrl);
+    try {
+      return Number(/cmdstat_subscribe:calls=(\d+)/.exec(await r.info('commandstats'))?.[1] ?? 0);
+    } finally {
+      r.disconnect();
+    }
+  };
+
+  it('subscribes a channel once, however many listen to it; it is heard until the last stops', async () => {
+    const id = randomUUID();
+    const channel = reservationChannel(prefix, id);
+    const before = await subscribes();
+    const stops = await Promise.all(Array.from({ length: 5 }, () => feed.listen(channel, () => undefined)));
+    const got: number[] = [];
+    stops.push(await feed.listen(channel, (s) => got.push(s.version)));
+    expect((await subscribes()) - before).toBe(1);
+    expect(feed.channels()).toContain(channel);
+    for (const stop of stops.slice(0, 5)) await stop();
+    expect(feed.channels()).toContain(channel);
+    await publisher.publish(snapshot(id, 7));
+    await until(() => got.length === 1);
+    expect(got).toEqual([7]);
+    await stops[5]!();
+    expect(feed.channels()).not.toContain(channel);
+  });
+});

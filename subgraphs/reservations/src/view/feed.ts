@@ -168,11 +168,17 @@ export class ViewFeed {
     set.add(fn);
     if (onReconnect) this.reconnectListeners.add(onReconnect);
     try {
-      await this.serial(channel, async () => {
-        if (!this.listeners.get(channel)?.has(fn)) return;
-        await this.redis.subscribe(channel);
-        if (!this.heard.has(channel)) this.heard.set(channel, { since: performance.now(), recent: [] });
-      });
+      // `heard` has the channel exactly while Redis confirmed it subscribed
+      // (set after SUBSCRIBE, removed before UNSUBSCRIBE, both serial per
+      // channel): the 200th screen on one reservation sends no SUBSCRIBE and
+      // waits for nobody's.
+      if (this.ops.has(channel) || !this.heard.has(channel)) {
+        await this.serial(channel, async () => {
+          if (!this.listeners.get(channel)?.has(fn) || this.heard.has(channel)) return;
+          await this.redis.subscribe(channel);
+          this.heard.set(channel, { since: performance.now(), recent: [] });
+        });
+      }
     } catch (err) {
       set.delete(fn);
       if (onReconnect) this.reconnectListeners.delete(onReconnect);
