@@ -56,6 +56,33 @@ export const PATCH_FILE = path.join(path.dirname(fileURLToPath(import.meta.url))
 /** The patch's content hash: a changed patch names a new binary, so an older build is never reused. */
 export const PATCH_LEVEL = createHash('sha256').update(fs.readFileSync(PATCH_FILE)).digest('hex').slice(0, 12);
 const MODULE = 'github.com/FerretDB/FerretDB';
+/** The oldest Go that builds {@link FERRETDB_VERSION}: its go.mod says `go 1.24`, and we build with GOTOOLCHAIN=local. */
+export const GO_MIN_VERSION = '1.24';
+
+/**
+ * Go is missing or too old, so FerretDB cannot be built: startMongo's
+ * message then says to install Go (rather than to fix a failed build).
+ */
+export class GoUnavailableError extends Error {
+  override name = 'GoUnavailableError';
+}
+
+/**
+ * The `go` to build with: on PATH, else `$GOROOT/bin/go` (GOROOT defaults to
+ * /usr/local/go, where go.dev's archive is unpacked), or undefined.
+ */
+export function findGo(): string | undefined {
+  const inGoroot = path.join(process.env.GOROOT || '/usr/local/go', 'bin', 'go');
+  return which('go') ?? (fs.existsSync(inGoroot) ? inGoroot : undefined);
+}
+
+/** True when a Go version (`1.26.8`, `1.24`, `1.24rc1`) is at least `min` (`1.24`). */
+export function goVersionAtLeast(version: string, min = GO_MIN_VERSION): boolean {
+  const parse = (v: string) => (/^(\d+)\.(\d+)/.exec(v) ?? []).slice(1).map(Number);
+  const [major = 0, minor = 0] = parse(version);
+  const [minMajor = 0, minMinor = 0] = parse(min);
+  return major > minMajor || (major === minMajor && minor >= minMinor);
+}
 
 /** Where the built binary lives. */
 export function ferretDbBinaryPath(): string {
@@ -74,10 +101,17 @@ function escapeModulePath(p: string): string {
 export async function ensureFerretDb(log: (line: string) => void = () => {}): Promise<string> {
   const out = ferretDbBinaryPath();
   if (fs.existsSync(out)) return out;
-  const go = which('go') ?? (fs.existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
-  if (!go) throw new Error('Go is not installed (no `go` on PATH), so FerretDB cannot be built');
+  const go = findGo();
+  if (!go) throw new GoUnavailableError('Go is not installed (no `go` on PATH or in $GOROOT/bin), so FerretDB cannot be built');
 
   const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' };
+  const said = (await runCommand(go, ['version'], { env, timeoutMs: 30_000 }).catch((err: Error) => ({ output: err.message }))).output;
+  const version = /go(\d+\.\d+[^\s]*)/.exec(said)?.[1];
+  if (!version || !goVersionAtLeast(version)) {
+    throw new GoUnavailableError(
+      `${go} is Go ${version ?? `of unknown version (${said.trim().split('\n')[0]})`}; FerretDB ${FERRETDB_VERSION} needs Go ≥ ${GO_MIN_VERSION}`,
+    );
+  }
   const work = dataPath('build', `ferretdb-${process.pid}`);
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work, { recursive: true });

@@ -1,34 +1,39 @@
 /**
- * A MongoDB-compatible server for local runs and tests, chosen in this order:
+ * A MongoDB-compatible server for local runs and tests, chosen in this order
+ * (chooseMongo decides, startMongo starts):
  *
  * 1. `MONGODB_URI` is set: use it, start nothing (kind `external`).
  * 2. `mongod` is on PATH: start it on a free port (kind `mongod`).
- * 3. `mongodb-memory-server-core` is installed and `MONGOMS_DISABLE` is unset:
- *    let it download a mongod binary, with a 10 s limit (kind `mongod`).
- *    Our machines reach no download site, so the package is not a dependency
- *    and this step reports "not installed" there.
+ * 3. A real mongod from mongodb-memory-server-core, unless `MONGOMS_DISABLE`
+ *    is set (kind `mongod`): the one in its cache, else downloaded when the
+ *    download host answers within 1.5 s; a failure is remembered for hours
+ *    so later starts skip this step at no cost (mongod-download.ts). This is
+ *    what a laptop with internet gets. A downloaded mongod that does not
+ *    start is reported and passed over.
  * 4. FerretDB 1.24 built from source with Go (kind `ferretdb`, see
  *    ferretdb-build.ts) on its PostgreSQL backend: a cluster of our own from
  *    Debian's `postgresql` package (postgres.ts), installed when missing.
- *    This is what our machines use: Debian has no MongoDB server package.
+ *    This is what our machines use: Debian has no MongoDB server package and
+ *    they reach no download site.
  * 5. FerretDB on its SQLite backend, only when PostgreSQL cannot be had (not
  *    installed and not root, or it failed to start), with a warning saying
  *    why: SQLite has one writer, and FerretDB serves only `_id` lookups on it
  *    without a scan, so it slows down as data grows.
  *
- * Every server we start gets free ports, is health-checked with a real
- * driver ping before use, and is stopped by `stop()` (FerretDB before the
- * PostgreSQL cluster under it).
+ * When none of these is possible, one message names each option that was
+ * passed over and what to install or set. Every server we start gets free
+ * ports, is health-checked with a real driver ping before use, and is stopped
+ * by `stop()` (FerretDB before the PostgreSQL cluster under it).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import mongoose from 'mongoose';
-import { ensureFerretDb } from './ferretdb-build.js';
+import { GO_MIN_VERSION, GoUnavailableError, ensureFerretDb } from './ferretdb-build.js';
+import { downloadedMongod } from './mongod-download.js';
 import { startPostgres, type PostgresServer } from './postgres.js';
 import { freePort } from './ports.js';
 import { REPO_ROOT } from './paths.js';
-import { ServerProcess, runCommand, sleep, which } from './proc.js';
+import { ServerProcess, sleep, which } from './proc.js';
 
 /** A process we started, and a string its command line contains (the start lock checks it before a kill). */
 export interface StartedProcess {
@@ -78,34 +83,95 @@ export interface StartMongoOptions {
   readyTimeoutMs?: number;
 }
 
-/** Starts (or picks) a MongoDB-compatible server; see the module comment for the order. */
-export async function startMongo(opts: StartMongoOptions): Promise<MongoServer> {
-  const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
-  const skipped: string[] = [];
+/**
+ * Which server startMongo will use, decided without starting one (steps 1-3
+ * of the module comment; `ferretdb` stands for 4 and 5). Separate so a test
+ * can run the choice on a machine without network or mongod and time it.
+ */
+export type MongoChoice =
+  | { kind: 'external'; uri: string; reason: string }
+  | { kind: 'mongod'; binary: string; source: 'path' | 'download'; reason: string; skipped: string[] }
+  | {
+      kind: 'ferretdb';
+      /** The options passed over, each with why. */
+      skipped: string[];
+      /** What would make the download step work (for the "nothing available" message). */
+      downloadRemedy: string;
+    };
 
+/** Decides which server to use (see {@link MongoChoice}); may download mongod (step 3). */
+export async function chooseMongo(log: (line: string) => void = () => {}): Promise<MongoChoice> {
+  const skipped: string[] = [];
   const external = process.env.MONGODB_URI;
-  if (external) {
-    await waitForMongo(external, readyTimeoutMs);
-    return { uri: external, kind: 'external', reason: 'MONGODB_URI is set', processes: [], stop: async () => {} };
-  }
+  if (external) return { kind: 'external', uri: external, reason: 'MONGODB_URI is set' };
   skipped.push('MONGODB_URI not set');
 
   const mongod = which('mongod');
-  if (mongod) {
-    const server = await startMongod(mongod, opts.dataDir, readyTimeoutMs);
-    return { ...server, reason: `${skipped.join('; ')}; using mongod on PATH (${mongod})` };
-  }
+  if (mongod) return { kind: 'mongod', binary: mongod, source: 'path', reason: `using mongod on PATH (${mongod})`, skipped };
   skipped.push('no mongod on PATH');
 
-  const downloaded = await downloadMongodBinary();
+  const downloaded = await downloadedMongod(log);
   if (downloaded.path) {
-    const server = await startMongod(downloaded.path, opts.dataDir, readyTimeoutMs);
-    return { ...server, reason: `${skipped.join('; ')}; using mongod downloaded by mongodb-memory-server` };
+    return {
+      kind: 'mongod',
+      binary: downloaded.path,
+      source: 'download',
+      reason: `using mongod from mongodb-memory-server (${downloaded.path})`,
+      skipped,
+    };
   }
   skipped.push(downloaded.why);
+  return { kind: 'ferretdb', skipped, downloadRemedy: downloaded.remedy };
+}
 
-  const server = await startLocalFerretDb({ ...opts, readyTimeoutMs }, skipped);
+/** Starts (or picks) a MongoDB-compatible server; see the module comment for the order. */
+export async function startMongo(opts: StartMongoOptions): Promise<MongoServer> {
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
+  const choice = await chooseMongo(opts.log);
+  if (choice.kind === 'external') {
+    await waitForMongo(choice.uri, readyTimeoutMs);
+    return { uri: choice.uri, kind: 'external', reason: choice.reason, processes: [], stop: async () => {} };
+  }
+  let skipped: string[];
+  let downloadRemedy: string;
+  if (choice.kind === 'mongod') {
+    if (choice.source === 'path') {
+      const server = await startMongod(choice.binary, opts.dataDir, readyTimeoutMs);
+      return { ...server, reason: `${choice.skipped.join('; ')}; ${choice.reason}` };
+    }
+    try {
+      const server = await startMongod(choice.binary, opts.dataDir, readyTimeoutMs);
+      return { ...server, reason: `${choice.skipped.join('; ')}; ${choice.reason}` };
+    } catch (err) {
+      const why = `the downloaded mongod ${choice.binary} did not start (${(err as Error).message.split('\n')[0]})`;
+      opts.log?.(`${why}; trying FerretDB`);
+      skipped = [...choice.skipped, why];
+      downloadRemedy = `make ${choice.binary} start (see ${path.join(opts.dataDir, 'mongod.log')}), or set MONGOMS_DISABLE=1 to skip it`;
+    }
+  } else {
+    ({ skipped, downloadRemedy } = choice);
+  }
+  const server = await startLocalFerretDb({ ...opts, readyTimeoutMs }, skipped, downloadRemedy);
   return { ...server, reason: `${skipped.join('; ')}; ${server.reason}` };
+}
+
+/**
+ * The one message for "no server can be had": each option passed over and
+ * why, then what to install or set, one line each.
+ */
+export function nothingAvailableMessage(skipped: string[], ferretDbError: Error, downloadRemedy?: string): string {
+  const goFix =
+    ferretDbError instanceof GoUnavailableError
+      ? `install Go ≥ ${GO_MIN_VERSION} from https://go.dev/dl/ (FerretDB is then built from source, once, in 1-2 minutes)`
+      : 'fix the FerretDB build (its error is on the first line), or remove .data/bin and .data/build and start again';
+  return [
+    `No MongoDB-compatible server available: ${[...skipped, `FerretDB: ${ferretDbError.message}`].join('; ')}.`,
+    'Any one of these makes `npm start` and the tests work:',
+    `  - ${goFix}`,
+    '  - set MONGODB_URI to a MongoDB server you can reach (in the environment or .env)',
+    '  - put mongod on PATH',
+    ...(downloadRemedy ? [`  - ${downloadRemedy}`] : []),
+  ].join('\n');
 }
 
 /**
@@ -113,20 +179,16 @@ export async function startMongo(opts: StartMongoOptions): Promise<MongoServer> 
  * `<dataDir>/postgres`, or on SQLite under `<dataDir>/ferretdb` when
  * PostgreSQL cannot be had (with a warning). Tests that kill the database
  * tier start one of their own with it. `skipped` (the options that were
- * passed over before it) only goes into the error message.
+ * passed over before it) and `downloadRemedy` only go into the error message.
  */
-export async function startLocalFerretDb(opts: StartMongoOptions, skipped: string[] = []): Promise<MongoServer> {
+export async function startLocalFerretDb(opts: StartMongoOptions, skipped: string[] = [], downloadRemedy?: string): Promise<MongoServer> {
   const log = opts.log ?? (() => {});
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
   let binary: string;
   try {
     binary = await ensureFerretDb(log);
   } catch (err) {
-    throw new Error(
-      `No MongoDB-compatible server available (${[...skipped, 'FerretDB could not be built'].join('; ')}).\n` +
-        `FerretDB: ${(err as Error).message}\n` +
-        'Set MONGODB_URI to a reachable server, put mongod on PATH, or install Go so FerretDB can be built.',
-    );
+    throw new Error(nothingAvailableMessage(skipped, err as Error, downloadRemedy));
   }
 
   let postgres: PostgresServer | undefined;
@@ -296,27 +358,4 @@ async function startMongod(binary: string, dataDir: string, readyTimeoutMs: numb
     dir,
   );
   return server;
-}
-
-/**
- * Asks mongodb-memory-server for a mongod binary, in a child process killed
- * after 10 s so an unreachable download site cannot hang the start.
- */
-async function downloadMongodBinary(): Promise<{ path?: string; why: string }> {
-  if (process.env.MONGOMS_DISABLE) return { why: 'mongodb-memory-server disabled by MONGOMS_DISABLE' };
-  const pkg = 'mongodb-memory-server-core';
-  try {
-    createRequire(path.join(REPO_ROOT, 'package.json')).resolve(pkg);
-  } catch {
-    return { why: `${pkg} not installed (our machines cannot download a mongod binary)` };
-  }
-  const script = `import('${pkg}').then((m) => m.MongoBinary.getPath()).then((p) => console.log('MONGOD=' + p))`;
-  try {
-    const { output } = await runCommand(process.execPath, ['-e', script], { cwd: REPO_ROOT, timeoutMs: 10_000 });
-    const found = /MONGOD=(.+)/.exec(output)?.[1]?.trim();
-    if (found && fs.existsSync(found)) return { path: found, why: '' };
-    return { why: `${pkg} found no mongod binary` };
-  } catch (err) {
-    return { why: `${pkg} could not download mongod (${(err as Error).message.split('\n')[0]})` };
-  }
 }
