@@ -29,7 +29,7 @@ import { runCommand } from './proc.js';
 const PKG = 'mongodb-memory-server-core';
 /** How long the step may take when no mongod is cached: package load, options and the HEAD probe together. */
 export const PROBE_DEADLINE_MS = 1_500;
-/** How long the download itself may take once the host answered (about 80 MB). */
+/** How long the download itself may take once the host answered. */
 export const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 /**
  * How long a failed attempt is remembered: 6 h, so a day's restarts and test
