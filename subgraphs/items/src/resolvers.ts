@@ -6,18 +6,18 @@
 import { requireRole, requireStoreAccess } from '@rental/auth';
 import { DomainError } from '@rental/errors';
 import { metrics, prom } from '@rental/observability';
+import { pageSize, toConnection, type Connection } from '@rental/subgraph-server/pagination';
 import {
-  decodeCursor,
-  encodeCursor,
+  itemAfter,
+  itemCursor,
   normalizeFilter,
   normalizeReservationId,
-  pageSize,
   validateHoldQuantity,
   validateRegisterItem,
   type ItemFilterInput,
   type RegisterItemInput,
 } from './domain/index.js';
-import type { Item, ItemPage, StockHold } from './data/index.js';
+import type { Item, StockHold } from './data/index.js';
 import type { ItemsContext } from './context.js';
 
 /** Time from a request's arrival to its TRY_LATER answer, for registrations refused by the gate. */
@@ -38,11 +38,11 @@ interface ItemsArgs {
 
 export const resolvers = {
   Query: {
-    async items(_: unknown, args: ItemsArgs, ctx: ItemsContext): Promise<ItemPage> {
+    async items(_: unknown, args: ItemsArgs, ctx: ItemsContext): Promise<Connection<Item>> {
       const filter = normalizeFilter(args.filter);
       const first = pageSize(args.first);
-      const afterId = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after);
-      return ctx.items.listItems(filter, first, afterId);
+      const page = await ctx.items.listItems(filter, first, itemAfter(args.after));
+      return toConnection(page, (item) => itemCursor(item.id), (item) => item, page.count);
     },
     item(_: unknown, args: { id: string }, ctx: ItemsContext): Promise<Item | null> {
       return ctx.itemLoader.load(args.id);
@@ -87,19 +87,6 @@ export const resolvers = {
   Item: {
     __resolveReference(ref: { id: string }, ctx: ItemsContext): Promise<Item | null> {
       return ctx.itemLoader.load(ref.id);
-    },
-  },
-
-  ItemConnection: {
-    edges(page: ItemPage) {
-      return page.items.map((node) => ({ cursor: encodeCursor(node.id), node }));
-    },
-    pageInfo(page: ItemPage) {
-      const last = page.items.at(-1);
-      return { hasNextPage: page.hasNextPage, endCursor: last ? encodeCursor(last.id) : null };
-    },
-    totalCount(page: ItemPage): Promise<number> {
-      return page.count();
     },
   },
 

@@ -7,6 +7,7 @@
  */
 import { AuthError, requireRole, type Identity } from '@rental/auth';
 import { badInput, notFound } from '@rental/errors';
+import { pageSize, toConnection } from '@rental/subgraph-server/pagination';
 import {
   assertCanCreate,
   assertCanView,
@@ -18,7 +19,7 @@ import {
   type ReservationStatus,
   type ViewFacts,
 } from './domain/index.js';
-import { decodeCursor, encodeCursor, type ReservationDoc, type ReservationsData, type ViewDoc, type ViewSnapshot } from './data/index.js';
+import { viewAfter, viewCursor, type ReservationDoc, type ReservationsData, type ViewDoc, type ViewSnapshot } from './data/index.js';
 import type { ReservationsContext } from './context.js';
 import { DateScalar } from './date-scalar.js';
 import { customerChannel, reservationChannel } from './view/feed.js';
@@ -114,8 +115,6 @@ async function viewOf(r: ReservationView, ctx: ReservationsContext): Promise<Vie
   return doc ? viewFields(viewDocFacts(doc)) : { version: 0, storeOrderId: null, storeOrderStatus: null, rentalId: null, rentalStatus: null };
 }
 
-const MAX_PAGE = 100;
-
 /** Non-throwing form of assertCanView, for each pushed change. */
 function mayView(identity: Identity, r: { customerId: string | null; storeId: string | null }): boolean {
   switch (identity.role) {
@@ -194,18 +193,11 @@ export const resolvers = {
       ctx: ReservationsContext,
     ) {
       requireRole(ctx.identity, 'CUSTOMER', 'STAFF', 'ADMIN');
-      const first = args.first ?? 20;
-      if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `must be 1..${MAX_PAGE}`);
-      const cursor = args.after ? decodeCursor(args.after) : null;
-      if (args.after && !cursor) throw badInput('after', 'is not a cursor of this list');
+      const first = pageSize(args.first);
+      const cursor = viewAfter(args.after);
       const statuses = args.status ? args.status.filter(isReservationStatus) : null;
       const page = await ctx.views.list(ctx.identity.sub, statuses as ReservationStatus[] | null, first, cursor);
-      const edges = page.views.map((doc) => ({ cursor: encodeCursor(doc), node: fromView(viewDocFacts(doc)) }));
-      return {
-        edges,
-        pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1]!.cursor : null },
-        totalCount: page.totalCount,
-      };
+      return toConnection(page, viewCursor, (doc) => fromView(viewDocFacts(doc)), page.count);
     },
     reservation(_: unknown, args: { id: string }, ctx: ReservationsContext): Promise<ReservationView | null> {
       return readReservation(ctx.data, ctx.identity, args.id);

@@ -27,6 +27,7 @@
  */
 import { Types, type FilterQuery } from 'mongoose';
 import { notFound } from '@rental/errors';
+import { pageOf, type Page } from '@rental/subgraph-server/pagination';
 import {
   holdConflict,
   insufficientStock,
@@ -59,9 +60,8 @@ export interface StockHold {
   item?: Item;
 }
 
-export interface ItemPage {
-  items: Item[];
-  hasNextPage: boolean;
+/** A page of the catalog. */
+export interface ItemPage extends Page<Item> {
   /** Counts every item matching the filter (ignoring the cursor); called only when asked for. */
   count: () => Promise<number>;
 }
@@ -141,9 +141,10 @@ export class ItemsData {
       .sort({ _id: 1 })
       .limit(first + 1)
       .lean<LeanItem[]>();
+    const page = pageOf(docs, first);
     return {
-      items: docs.slice(0, first).map(toItem),
-      hasNextPage: docs.length > first,
+      rows: page.rows.map(toItem),
+      hasNextPage: page.hasNextPage,
       count: () => this.model.countDocuments(query).exec(),
     };
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '@rental/errors';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, pageSize } from './pagination.js';
+import { encodeCursor } from '@rental/subgraph-server/pagination';
+import { itemAfter, itemCursor } from './pagination.js';
 
 function field(fn: () => unknown): unknown {
   try {
@@ -13,38 +14,33 @@ function field(fn: () => unknown): unknown {
   throw new Error('expected a DomainError');
 }
 
-describe('cursors', () => {
+describe('catalog cursors', () => {
   const id = '65a1b2c3d4e5f60718293a4b';
 
   it('round-trips an item id and is opaque', () => {
-    const cursor = encodeCursor(id);
+    const cursor = itemCursor(id);
     expect(cursor).not.toContain(id);
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeCursor(cursor)).toBe(id);
+    expect(itemAfter(cursor)).toBe(id);
+    expect(itemAfter(itemCursor(id.toUpperCase()))).toBe(id);
+  });
+
+  it('no cursor is no position', () => {
+    expect(itemAfter(undefined)).toBeUndefined();
+    expect(itemAfter(null)).toBeUndefined();
   });
 
   it.each([
     '',
     'not a cursor!',
     'eHl6',
-    Buffer.from(`item:xyz`).toString('base64url'),
-    Buffer.from(`store:${id}`).toString('base64url'),
-    Buffer.from(`item:${id}x`).toString('base64url'),
-    'A'.repeat(200),
+    Buffer.from(`item:${id}`).toString('base64url'),
+    encodeCursor('items', ['xyz']),
+    encodeCursor('items', [`${id}x`]),
+    encodeCursor('storeOrders', [id]),
+    encodeCursor('items', [id, id]),
+    'A'.repeat(600),
   ])('rejects %j on field after', (cursor) => {
-    expect(field(() => decodeCursor(cursor))).toBe('after');
-  });
-});
-
-describe('pageSize', () => {
-  it('defaults and accepts 1..100', () => {
-    expect(pageSize(undefined)).toBe(DEFAULT_PAGE_SIZE);
-    expect(pageSize(null)).toBe(DEFAULT_PAGE_SIZE);
-    expect(pageSize(1)).toBe(1);
-    expect(pageSize(100)).toBe(100);
-  });
-
-  it.each([0, -5, 101, 2.5])('rejects %s on field first', (n) => {
-    expect(field(() => pageSize(n))).toBe('first');
+    expect(field(() => itemAfter(cursor))).toBe('after');
   });
 });

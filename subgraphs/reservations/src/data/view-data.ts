@@ -21,6 +21,7 @@
  * `$in`/`$ne`/`$or`, sorts on indexed fields.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
+import { afterInNewestFirst, decodeCursor, encodeCursor, NEWEST_FIRST, pageOf, type Page } from '@rental/subgraph-server/pagination';
 import { RESERVATION_STATUSES, changeKey, replay, undoOf, type ReservationStatus, type ViewChange } from '../domain/index.js';
 import type { ViewFacts } from '../domain/customer-view.js';
 
@@ -129,27 +130,23 @@ function isDuplicateKey(err: unknown): boolean {
 }
 
 /** A page of a customer's views, newest first. */
-export interface ViewPage {
-  views: ViewDoc[];
-  hasNextPage: boolean;
-  totalCount: number;
+export interface ViewPage extends Page<ViewDoc> {
+  /** Counts the customer's views matching the status filter (ignoring the cursor); called only when asked for. */
+  count: () => Promise<number>;
 }
+
+/** The list name inside `myReservations` cursors: another list's cursor is refused. */
+const MY_RESERVATIONS = 'myReservations';
 
 /** Cursor of a listed view: its createdAt and id (the sort key). */
-export function encodeCursor(doc: Pick<ViewDoc, '_id' | 'createdAt'>): string {
-  return Buffer.from(JSON.stringify([doc.createdAt, doc._id])).toString('base64url');
+export function viewCursor(doc: Pick<ViewDoc, '_id' | 'createdAt'>): string {
+  return encodeCursor(MY_RESERVATIONS, [doc.createdAt ?? '', doc._id]);
 }
 
-export function decodeCursor(cursor: string): { createdAt: string; id: string } | null {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-      return { createdAt: parsed[0], id: parsed[1] };
-    }
-  } catch {
-    // fall through
-  }
-  return null;
+/** The sort key inside `after` (null when none is given); BAD_USER_INPUT on `after` for anything but a `myReservations` cursor. */
+export function viewAfter(after: string | null | undefined): { createdAt: string; id: string } | null {
+  const key = decodeCursor(MY_RESERVATIONS, after, 2);
+  return key ? { createdAt: key[0]!, id: key[1]! } : null;
 }
 
 /** Fields of a view written by the projector (everything but `_id`, `rev` and the log). */
@@ -237,13 +234,8 @@ export class ViewData {
       version: { $gte: 1 },
       status: statuses ? { $in: [...statuses] } : { $ne: 'CANCELLED' },
     };
-    const page = cursor
-      ? { ...filter, $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, _id: { $lt: cursor.id } }] }
-      : filter;
-    const [docs, totalCount] = await Promise.all([
-      this.models.views.find(page, WITHOUT_LOG).sort({ createdAt: -1, _id: -1 }).limit(first + 1).lean<ViewDoc[]>(),
-      this.models.views.countDocuments(filter),
-    ]);
-    return { views: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };
+    const after = cursor ? { ...filter, ...afterInNewestFirst(cursor) } : filter;
+    const docs = await this.models.views.find(after, WITHOUT_LOG).sort(NEWEST_FIRST).limit(first + 1).lean<ViewDoc[]>();
+    return { ...pageOf(docs, first), count: () => this.models.views.countDocuments(filter).exec() };
   }
 }
