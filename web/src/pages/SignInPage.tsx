@@ -102,8 +102,8 @@ export function SignInPage({ onSignedIn }: Props) {
     <div className="signin">
       <div className="panel notice" role="note">
         <strong>Local development sign-in.</strong> This page is for running the system on your own machine. There is no
-        password: anyone who can reach a server with local sign-in turned on can act as anyone. It is never part of a
-        production build.
+        password: anyone who can reach a server with local sign-in turned on can act as anyone. A production server
+        (NODE_ENV=production) never offers it.
       </div>
 
       {canMint && (
