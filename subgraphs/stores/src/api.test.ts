@@ -1,7 +1,8 @@
 /**
  * The stores API over real HTTP: createStore and its access rules and input
  * checks, the public store queries, `Item.store` and `Reservation.storeOrder`
- * entity resolution, and `storeOrders` access.
+ * entity resolution, and `storeOrders`: its pages, status filter, bad page
+ * input and access.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +15,7 @@ import {
   until,
   type StoresTestEnv,
 } from './test-support.js';
+import { createFromConfirmed } from './data/store-orders.js';
 
 let env: StoresTestEnv;
 
@@ -171,6 +173,63 @@ describe('entities', () => {
   });
 });
 
+const ORDERS_PAGE = /* GraphQL */ `
+  query ($s: ID!, $st: [StoreOrderStatus!], $first: Int, $after: String) {
+    storeOrders(storeId: $s, status: $st, first: $first, after: $after) {
+      totalCount
+      edges { cursor node { id itemName status } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`;
+
+interface OrdersPage {
+  storeOrders: {
+    totalCount: number;
+    edges: { cursor: string; node: { id: string; itemName: string; status: string } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+}
+
+/** Every page of a store's orders, following `endCursor`: the ids in order, the page count, and each page's totalCount. */
+async function walkOrders(storeId: string, opts: { first?: number; status?: string[] } = {}) {
+  const ids: string[] = [];
+  const totals: number[] = [];
+  let after: string | null = null;
+  let pages = 0;
+  for (;;) {
+    const res: Awaited<ReturnType<typeof env.gql<OrdersPage>>> = await env.gql<OrdersPage>(
+      ORDERS_PAGE,
+      { s: storeId, st: opts.status ?? null, first: opts.first ?? null, after },
+      staff(storeId),
+    );
+    expect(res.errors).toBeUndefined();
+    const page = res.data!.storeOrders;
+    pages += 1;
+    totals.push(page.totalCount);
+    expect(page.edges.length).toBeLessThanOrEqual(opts.first ?? 20);
+    ids.push(...page.edges.map((e) => e.node.id));
+    expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)?.cursor ?? null);
+    if (!page.pageInfo.hasNextPage) break;
+    after = page.pageInfo.endCursor;
+    expect(pages).toBeLessThan(50);
+  }
+  return { ids, pages, totals };
+}
+
+/** The ids of a store's live orders (optionally some statuses) in the order the API promises: createdAt, then _id, both descending. */
+async function newestFirst(storeId: string, statuses?: string[]): Promise<string[]> {
+  const docs = await env.api.models.StoreOrder.find({ storeId, tombstone: { $exists: false }, ...(statuses ? { status: { $in: statuses } } : {}) }).lean();
+  return docs
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0))
+    .map((d) => d._id);
+}
+
+/** What a read must leave as it was: every order of the store with its status and last change. */
+async function snapshotOrders(storeId: string) {
+  return (await env.api.models.StoreOrder.find({ storeId }).sort({ _id: 1 }).lean()).map((d) => [d._id, d.status, d.updatedAt.toISOString()]);
+}
+
 describe('storeOrders', () => {
   it('lists a store’s orders newest first, filters by status, and is limited to its staff and admins', async () => {
     await env.gql(CREATE, { input: { id: 'L1', name: 'List Store', city: 'Leipzig' } });
@@ -180,18 +239,101 @@ describe('storeOrders', () => {
       await until(() => env.api.models.StoreOrder.exists({ reservationId: e.payload.reservationId }), 10_000, 'order');
       await new Promise((r) => setTimeout(r, 5));
     }
-    const Q = 'query ($s: ID!, $st: [StoreOrderStatus!]) { storeOrders(storeId: $s, status: $st) { itemName status } }';
-    const all = await env.gql<{ storeOrders: { itemName: string }[] }>(Q, { s: 'L1' }, staff('L1'));
+    const names = (res: Awaited<ReturnType<typeof env.gql<OrdersPage>>>) => res.data?.storeOrders.edges.map((e) => e.node.itemName);
+    const all = await env.gql<OrdersPage>(ORDERS_PAGE, { s: 'L1' }, staff('L1'));
     expect(all.errors).toBeUndefined();
-    expect(all.data?.storeOrders.map((o) => o.itemName)).toEqual(['item 3', 'item 2', 'item 1']);
+    expect(names(all)).toEqual(['item 3', 'item 2', 'item 1']);
+    expect(all.data?.storeOrders.totalCount).toBe(3);
 
-    const ready = await env.gql<{ storeOrders: unknown[] }>(Q, { s: 'L1', st: ['READY'] }, ADMIN);
-    expect(ready.data?.storeOrders).toEqual([]);
-    const pending = await env.gql<{ storeOrders: unknown[] }>(Q, { s: 'L1', st: ['PENDING', 'READY'] }, ADMIN);
-    expect(pending.data?.storeOrders).toHaveLength(3);
+    const ready = await env.gql<OrdersPage>(ORDERS_PAGE, { s: 'L1', st: ['READY'] }, ADMIN);
+    expect(ready.data?.storeOrders).toEqual({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+    const pending = await env.gql<OrdersPage>(ORDERS_PAGE, { s: 'L1', st: ['PENDING', 'READY'] }, ADMIN);
+    expect(names(pending)).toHaveLength(3);
 
-    expect((await env.gql(Q, { s: 'L1' }, staff('OTHER'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await env.gql(Q, { s: 'L1' }, customer('c1'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await env.gql(Q, { s: 'L1' }, ANON)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await env.gql(ORDERS_PAGE, { s: 'L1' }, staff('OTHER'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await env.gql(ORDERS_PAGE, { s: 'L1' }, customer('c1'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await env.gql(ORDERS_PAGE, { s: 'L1' }, ANON)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  describe('pages', () => {
+    const STORE = 'P1';
+    const PREPARE = 'mutation ($id: ID!) { prepareOrder(orderId: $id) { id status } }';
+
+    beforeAll(async () => {
+      // The worker's own insert, called directly: 25 orders at once, several sharing a millisecond.
+      for (let i = 0; i < 25; i += 1) {
+        await createFromConfirmed(env.api.models.StoreOrder, confirmedEvent({ storeId: STORE, itemName: `paged ${i}` }));
+      }
+    });
+
+    it('walks more than one page: 20 by default, or `first` at a time; each order once, newest first, totalCount on every page', async () => {
+      const expected = await newestFirst(STORE);
+      expect(expected).toHaveLength(25);
+
+      const byDefault = await walkOrders(STORE);
+      expect(byDefault).toEqual({ ids: expected, pages: 2, totals: [25, 25] });
+
+      const byTwo = await walkOrders(STORE, { first: 2 });
+      expect(byTwo.ids).toEqual(expected);
+      expect(byTwo.pages).toBe(13);
+      expect(new Set(byTwo.totals)).toEqual(new Set([25]));
+
+      const whole = await walkOrders(STORE, { first: 100 });
+      expect(whole).toEqual({ ids: expected, pages: 1, totals: [25] });
+    });
+
+    it('orders created in the same millisecond keep one order across pages (ties broken by id)', async () => {
+      const tied = 'P2';
+      for (let i = 0; i < 7; i += 1) await createFromConfirmed(env.api.models.StoreOrder, confirmedEvent({ storeId: tied }));
+      // Through the driver: mongoose keeps createdAt immutable.
+      await env.api.models.StoreOrder.collection.updateMany({ storeId: tied }, { $set: { createdAt: new Date('2027-01-01T00:00:00.000Z') } });
+      const byId = (await newestFirst(tied)).slice();
+      expect(byId).toEqual([...byId].sort().reverse());
+      expect((await walkOrders(tied, { first: 3 })).ids).toEqual(byId);
+    });
+
+    it('the status filter pages too, and totalCount counts what it keeps', async () => {
+      const listed = await newestFirst(STORE, ['PENDING']);
+      for (const id of listed.slice(3, 8)) expect((await env.gql(PREPARE, { id }, staff(STORE))).errors).toBeUndefined();
+
+      const ready = await walkOrders(STORE, { first: 2, status: ['READY'] });
+      expect(ready.ids).toEqual(await newestFirst(STORE, ['READY']));
+      expect(ready.ids).toHaveLength(5);
+      expect(ready.pages).toBe(3);
+      expect(new Set(ready.totals)).toEqual(new Set([5]));
+
+      const pending = await walkOrders(STORE, { first: 7, status: ['PENDING'] });
+      expect(pending.ids).toEqual(await newestFirst(STORE, ['PENDING']));
+      expect(pending.totals[0]).toBe(20);
+      expect((await walkOrders(STORE, { first: 7, status: ['PENDING', 'READY'] })).ids).toEqual(await newestFirst(STORE));
+    });
+
+    it.each([
+      ['first', { first: 0 }],
+      ['first', { first: 101 }],
+      ['first', { first: -1 }],
+      ['first', { first: 1000 }],
+      ['after', { after: 'garbage!' }],
+      ['after', { after: Buffer.from(JSON.stringify(['items', '65a1b2c3d4e5f60718293a4b'])).toString('base64url') }],
+      ['after', { after: Buffer.from(JSON.stringify(['storeOrders', 'yesterday', 'x'])).toString('base64url') }],
+    ])('bad %s → BAD_USER_INPUT naming it, no orders, nothing changed', async (field, vars) => {
+      const before = await snapshotOrders(STORE);
+      const res = await env.gql(ORDERS_PAGE, { s: STORE, ...vars }, staff(STORE));
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(res.errors?.[0]?.message).toMatch(new RegExp(`^${field}: `));
+      expect(res.data).toBeNull();
+      expect(await snapshotOrders(STORE)).toEqual(before);
+    });
+
+    it('access comes first: an outsider is refused as before, whatever the page asked for', async () => {
+      for (const vars of [{}, { first: 2 }, { first: 0 }, { after: 'garbage!' }]) {
+        expect((await env.gql(ORDERS_PAGE, { s: STORE, ...vars }, staff('OTHER'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+        expect((await env.gql(ORDERS_PAGE, { s: STORE, ...vars }, customer('c1'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+        expect((await env.gql(ORDERS_PAGE, { s: STORE, ...vars }, ANON)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      }
+      const admin = await env.gql<OrdersPage>(ORDERS_PAGE, { s: STORE, first: 2 }, ADMIN);
+      expect(admin.errors).toBeUndefined();
+      expect(admin.data?.storeOrders.totalCount).toBe(25);
+    });
   });
 });

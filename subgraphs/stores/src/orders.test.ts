@@ -59,12 +59,13 @@ describe('ReservationConfirmed', () => {
     const rid = event.payload.reservationId;
     expect(orderId).toBe(storeOrderIdFor(rid));
 
-    const list = await env.gql<{ storeOrders: Record<string, unknown>[] }>(
-      `query { storeOrders(storeId: "S1") { ${ORDER_FIELDS} } }`,
+    const list = await env.gql<{ storeOrders: { edges: { node: Record<string, unknown> }[]; pageInfo: { hasNextPage: boolean } } }>(
+      `query { storeOrders(storeId: "S1", first: 100) { edges { node { ${ORDER_FIELDS} } } pageInfo { hasNextPage } } }`,
       {},
       staff('S1'),
     );
-    const order = list.data?.storeOrders.find((o) => o.reservationId === rid);
+    expect(list.data?.storeOrders.pageInfo.hasNextPage).toBe(false);
+    const order = list.data?.storeOrders.edges.map((e) => e.node).find((o) => o.reservationId === rid);
     expect(order).toMatchObject({
       id: orderId,
       storeId: 'S1',
@@ -266,10 +267,12 @@ describe('ReservationCancelled', () => {
     expect(await env.api.models.StoreOrder.countDocuments({ reservationId: rid })).toBe(1);
 
     // Now a regular (cancelled) order: visible, never created live, and nothing announced it.
-    const list = await env.gql<{ storeOrders: { id: string; status: string }[] }>('{ storeOrders(storeId: "S1", status: [PENDING, READY]) { id status } }');
-    expect(list.data?.storeOrders.map((o) => o.id)).not.toContain(orderId);
-    const cancelled = await env.gql<{ storeOrders: { id: string }[] }>('{ storeOrders(storeId: "S1", status: [CANCELLED]) { id } }');
-    expect(cancelled.data?.storeOrders.map((o) => o.id)).toContain(orderId);
+    type Ids = { storeOrders: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean } } };
+    const list = await env.gql<Ids>('{ storeOrders(storeId: "S1", status: [PENDING, READY], first: 100) { edges { node { id } } pageInfo { hasNextPage } } }');
+    expect(list.data?.storeOrders.pageInfo.hasNextPage).toBe(false);
+    expect(list.data?.storeOrders.edges.map((e) => e.node.id)).not.toContain(orderId);
+    const cancelled = await env.gql<Ids>('{ storeOrders(storeId: "S1", status: [CANCELLED], first: 100) { edges { node { id } } pageInfo { hasNextPage } } }');
+    expect(cancelled.data?.storeOrders.edges.map((e) => e.node.id)).toContain(orderId);
     await new Promise((r) => setTimeout(r, 300));
     expect(await queuedEvents(env.bus, 'reservations', 'StoreOrderCreated', { orderId })).toEqual([]);
     expect((await env.gql(PREPARE, { id: orderId }, ADMIN)).errors?.[0]?.extensions?.code).toBe('INVALID_STATE');

@@ -9,8 +9,16 @@
  */
 import { requireRole, requireStoreAccess } from '@rental/auth';
 import { notFound } from '@rental/errors';
+import { pageSize, toConnection } from '@rental/subgraph-server/pagination';
 import type { StoresContext } from './context.js';
-import { canSeeStoreOrder, validateCreateStore, type CreateStoreInput, type StoreOrderStatus } from './domain/index.js';
+import {
+  canSeeStoreOrder,
+  storeOrderAfter,
+  storeOrderCursor,
+  validateCreateStore,
+  type CreateStoreInput,
+  type StoreOrderStatus,
+} from './domain/index.js';
 import type { StoreDoc, StoreOrderDoc } from './data/models.js';
 import { insertStore, listStores } from './data/stores.js';
 import { listStoreOrders } from './data/store-orders.js';
@@ -52,9 +60,16 @@ export const resolvers = {
       const doc = await ctx.loaders.storeById.load(args.id);
       return doc ? storeView(doc) : null;
     },
-    storeOrders: async (_: unknown, args: { storeId: string; status?: StoreOrderStatus[] | null }, ctx: StoresContext) => {
+    storeOrders: async (
+      _: unknown,
+      args: { storeId: string; status?: StoreOrderStatus[] | null; first?: number | null; after?: string | null },
+      ctx: StoresContext,
+    ) => {
       requireStoreAccess(ctx.identity, args.storeId);
-      return (await listStoreOrders(ctx.models.StoreOrder, args.storeId, args.status)).map(orderView);
+      const first = pageSize(args.first);
+      const after = storeOrderAfter(args.after);
+      const page = await listStoreOrders(ctx.models.StoreOrder, args.storeId, args.status, first, after);
+      return toConnection(page, storeOrderCursor, orderView, page.count);
     },
   },
 

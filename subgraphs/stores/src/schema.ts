@@ -6,7 +6,7 @@
 import { gql } from 'graphql-tag';
 
 export const typeDefs = gql`
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires"])
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires", "@shareable"])
 
   "A physical store that holds items and hands them over."
   type Store @key(fields: "id") {
@@ -56,6 +56,24 @@ export const typeDefs = gql`
     history: [StoreOrderChange!]!
   }
 
+  type StoreOrderEdge {
+    "Opaque; pass as \`after\` for the next page."
+    cursor: String!
+    node: StoreOrder!
+  }
+
+  type StoreOrderConnection {
+    edges: [StoreOrderEdge!]!
+    pageInfo: PageInfo!
+    "Orders matching the status filter, on all pages."
+    totalCount: Int!
+  }
+
+  type PageInfo @shareable {
+    hasNextPage: Boolean!
+    endCursor: String
+  }
+
   type Item @key(fields: "id") {
     id: ID!
     storeId: ID! @external
@@ -81,8 +99,12 @@ export const typeDefs = gql`
     "Every store, by name."
     stores: [Store!]!
     store(id: ID!): Store
-    "A store's orders, newest first (at most 200). STAFF of that store or ADMIN."
-    storeOrders(storeId: ID!, status: [StoreOrderStatus!]): [StoreOrder!]!
+    """
+    A store's orders, newest first, \`first\` (1..100, default 20) at a time
+    after the cursor \`after\`; \`status\` keeps only those statuses. STAFF of
+    that store or ADMIN.
+    """
+    storeOrders(storeId: ID!, status: [StoreOrderStatus!], first: Int = 20, after: String): StoreOrderConnection!
   }
 
   type Mutation {

@@ -104,8 +104,8 @@ const storeOrderSchema = new Schema<StoreOrderDoc>(
   },
   { collection: 'store_orders', timestamps: true, strict: true, strictQuery: 'throw', versionKey: false, minimize: false },
 );
-// storeOrders(storeId, status): newest first.
-storeOrderSchema.index({ storeId: 1, createdAt: -1 });
+// storeOrders(storeId, status): newest first, `_id` breaking ties, so pages follow one total order.
+storeOrderSchema.index({ storeId: 1, createdAt: -1, _id: -1 });
 
 export type StoreModel = Model<StoreDoc>;
 export type StoreOrderModel = Model<StoreOrderDoc>;

@@ -11,11 +11,9 @@
 import { nameBasedId } from '@rental/db';
 import { createEvent, markProcessed, notProcessed, withOutbox, type EventOf } from '@rental/events';
 import { notFound } from '@rental/errors';
+import { afterInNewestFirst, NEWEST_FIRST, pageOf, type Page } from '@rental/subgraph-server/pagination';
 import { nextStatus, storeOrderIdFor, TRANSITIONS, type StoreOrderStatus } from '../domain/index.js';
 import { isDuplicateKey, type StoreOrderDoc, type StoreOrderModel } from './models.js';
-
-/** Most orders `storeOrders` returns. */
-export const MAX_STORE_ORDERS_LISTED = 200;
 
 /** Filter fragment: only real orders, never tombstones. */
 const live = { tombstone: { $exists: false } };
@@ -24,16 +22,29 @@ export async function findOrder(StoreOrder: StoreOrderModel, orderId: string): P
   return StoreOrder.findOne({ _id: orderId, ...live }).lean<StoreOrderDoc>();
 }
 
-/** A store's orders, newest first, optionally only some statuses. */
+/** A page of a store's orders, newest first. */
+export interface StoreOrderPage extends Page<StoreOrderDoc> {
+  /** Counts the store's orders matching the status filter (ignoring the cursor); called only when asked for. */
+  count: () => Promise<number>;
+}
+
+/**
+ * A page of a store's orders, newest first (`createdAt`, then `_id`: the
+ * index `{storeId, createdAt, _id}`), optionally only some statuses, `first`
+ * of them after the order `after`.
+ */
 export async function listStoreOrders(
   StoreOrder: StoreOrderModel,
   storeId: string,
-  statuses?: readonly StoreOrderStatus[] | null,
-  limit = MAX_STORE_ORDERS_LISTED,
-): Promise<StoreOrderDoc[]> {
+  statuses: readonly StoreOrderStatus[] | null | undefined,
+  first: number,
+  after: { createdAt: Date; id: string } | null,
+): Promise<StoreOrderPage> {
   const filter: Record<string, unknown> = { storeId, ...live };
   if (statuses && statuses.length > 0) filter.status = { $in: [...new Set(statuses)] };
-  return StoreOrder.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit).lean<StoreOrderDoc[]>();
+  const paged = after ? { ...filter, ...afterInNewestFirst(after) } : filter;
+  const docs = await StoreOrder.find(paged).sort(NEWEST_FIRST).limit(first + 1).lean<StoreOrderDoc[]>();
+  return { ...pageOf(docs, first), count: () => StoreOrder.countDocuments(filter).exec() };
 }
 
 /** Orders by reservation id, in the order of `reservationIds` (null where none): the DataLoader batch function. */
