@@ -61,17 +61,29 @@ export async function reserve(stack: Stack, token: string, itemId: string): Prom
   }
 }
 
-/** Store orders of a store, by reservation id. */
+/** Every store order of a store (all pages, 100 at a time), by reservation id. */
 export async function storeOrders(stack: Stack, store: Seeded): Promise<Map<string, { id: string; status: string; createdAt: string }>> {
-  const data = must(
-    await stack.gql<{ storeOrders: Array<{ id: string; reservationId: string; status: string; createdAt: string }> }>(
-      'query($s: ID!) { storeOrders(storeId: $s) { id reservationId status createdAt } }',
-      { s: store.storeId },
-      store.staffToken,
-    ),
-    'storeOrders',
-  );
-  return new Map(data.storeOrders.map((o) => [o.reservationId, o]));
+  const orders = new Map<string, { id: string; status: string; createdAt: string }>();
+  let after: string | null = null;
+  for (;;) {
+    type Page = {
+      storeOrders: {
+        edges: Array<{ node: { id: string; reservationId: string; status: string; createdAt: string } }>;
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+    };
+    const page: Page = must(
+      await stack.gql<Page>(
+        'query($s: ID!, $after: String) { storeOrders(storeId: $s, first: 100, after: $after) { edges { node { id reservationId status createdAt } } pageInfo { hasNextPage endCursor } } }',
+        { s: store.storeId, after },
+        store.staffToken,
+      ),
+      'storeOrders',
+    );
+    for (const { node } of page.storeOrders.edges) orders.set(node.reservationId, node);
+    if (!page.storeOrders.pageInfo.hasNextPage) return orders;
+    after = page.storeOrders.pageInfo.endCursor;
+  }
 }
 
 /** Waits until every given reservation has a store order; returns them. */

@@ -125,7 +125,7 @@ async function dataSnapshot() {
   out.stock = (item.body?.data as { item: { stock: number } }).item.stock;
   const r = await post(stack.url, 'query($id: ID!) { reservation(id: $id) { status } }', { id: reservationId }, carol);
   out.reservation = (r.body?.data as { reservation: { status: string } }).reservation.status;
-  const o = await post(stack.url, 'query($s: ID!) { storeOrders(storeId: $s) { id status } }', { s: storeA }, staffA);
+  const o = await post(stack.url, 'query($s: ID!) { storeOrders(storeId: $s, first: 100) { totalCount edges { node { id status } } } }', { s: storeA }, staffA);
   out.orders = o.body?.data;
   return out;
 }
@@ -207,8 +207,9 @@ beforeAll(async () => {
   expect(created.status).toBe('CONFIRMED');
   reservationId = created.id;
   orderId = await eventually(async () => {
-    const o = await post(stack.url, 'query($s: ID!) { storeOrders(storeId: $s) { id reservationId } }', { s: storeA }, staffA);
-    return (o.body?.data as { storeOrders: Array<{ id: string; reservationId: string }> }).storeOrders.find((x) => x.reservationId === reservationId)?.id;
+    const o = await post(stack.url, 'query($s: ID!) { storeOrders(storeId: $s, first: 100) { edges { node { id reservationId } } } }', { s: storeA }, staffA);
+    const page = (o.body?.data as { storeOrders: { edges: Array<{ node: { id: string; reservationId: string } }> } }).storeOrders;
+    return page.edges.find((e) => e.node.reservationId === reservationId)?.node.id;
   }, 20_000, 'store order');
 }, 120_000);
 
@@ -327,7 +328,7 @@ const cases: Case[] = [
   { category: 'authz', name: 'anonymous myReservations', run: () => post(stack.url, '{ myReservations { totalCount } }'), status: 200, code: 'UNAUTHENTICATED', check: noData },
   { category: 'authz', name: "customer reads another customer's reservation", run: () => post(stack.url, 'query($id: ID!) { reservation(id: $id) { id totalPrice } }', { id: reservationId }, dave), status: 200, code: 'FORBIDDEN', check: (a) => expect(a.body?.data).toEqual({ reservation: null }) },
   { category: 'authz', name: "customer cancels another customer's reservation", run: () => post(stack.url, 'mutation($id: ID!) { cancelReservation(id: $id) { id status } }', { id: reservationId }, dave), status: 200, code: 'FORBIDDEN', check: noData },
-  { category: 'authz', name: "staff of store B lists store A's orders", run: () => post(stack.url, 'query($s: ID!) { storeOrders(storeId: $s) { id } }', { s: storeA }, staffB), status: 200, code: 'FORBIDDEN', check: noData },
+  { category: 'authz', name: "staff of store B lists store A's orders", run: () => post(stack.url, 'query($s: ID!) { storeOrders(storeId: $s) { edges { node { id } } } }', { s: storeA }, staffB), status: 200, code: 'FORBIDDEN', check: noData },
   { category: 'authz', name: "staff of store B prepares store A's order", run: () => post(stack.url, 'mutation($id: ID!) { prepareOrder(orderId: $id) { id status } }', { id: orderId }, staffB), status: 200, code: 'FORBIDDEN', check: noData },
   { category: 'authz', name: "staff of store B hands over store A's reservation", run: () => post(stack.url, 'mutation($id: ID!) { startRental(reservationId: $id) { id status } }', { id: reservationId }, staffB), status: 200, code: 'FORBIDDEN', check: noData },
   { category: 'authz', name: "staff of store B cancels store A's reservation", run: () => post(stack.url, 'mutation($id: ID!) { cancelReservation(id: $id) { id status } }', { id: reservationId }, staffB), status: 200, code: 'FORBIDDEN', check: noData },

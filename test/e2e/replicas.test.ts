@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWs, type Feed, type WsClient } from '../support/graphql-ws.js';
 import { day, eventually, startStack, type GqlResponse, type RouterHandle, type Stack } from '../support/stack.js';
-import { CREATE, CREATE_STORE, ORDERS, PREPARE, REGISTER, RETURN_RENTAL, START_RENTAL } from './operations.js';
+import { CREATE, CREATE_STORE, ORDERS, PREPARE, REGISTER, RETURN_RENTAL, START_RENTAL, ordersOf, type OrdersAnswer } from './operations.js';
 
 const RESERVATIONS = 20;
 const PER_RESERVATION = 100;
@@ -88,7 +88,7 @@ describe('two routers, 2,000 subscribers, one router restarted mid-run', () => {
     }
     // Each with its store order, and the view showing it (so the versions to come are known).
     const orders = await eventually(async () => {
-      const list = ok(await stack.gql<{ storeOrders: Array<{ id: string; reservationId: string }> }>(staff, ORDERS, { storeId }), 'storeOrders').storeOrders;
+      const list = ordersOf(ok(await stack.gql<OrdersAnswer<{ id: string; reservationId: string }>>(staff, ORDERS, { storeId }), 'storeOrders'));
       return list.length >= RESERVATIONS ? list : undefined;
     }, 30_000, 'store orders');
     for (const r of reservations) {

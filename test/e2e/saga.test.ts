@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent } from '@rental/events';
 import { day, eventually, startStack, type GqlResponse, type Stack } from '../support/stack.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { ORDERS, PREPARE, RETURN_RENTAL, START_RENTAL } from './operations.js';
+import { ORDERS, PREPARE, RETURN_RENTAL, START_RENTAL, ordersOf, type OrdersAnswer } from './operations.js';
 
 const CREATE_STORE = 'mutation($input: CreateStoreInput!) { createStore(input: $input) { id name city } }';
 const REGISTER = 'mutation($input: RegisterItemInput!) { registerItem(input: $input) { id name stock dailyRate } }';
@@ -66,7 +66,7 @@ function domain(stack: Stack) {
       return ok(await stack.gql<{ reservation: Reservation }>(token, RESERVATION, { id }), 'reservation').reservation;
     },
     async orders(staff: string, storeId: string): Promise<Order[]> {
-      return ok(await stack.gql<{ storeOrders: Order[] }>(staff, ORDERS, { storeId }), 'storeOrders').storeOrders;
+      return ordersOf(ok(await stack.gql<OrdersAnswer<Order>>(staff, ORDERS, { storeId }), 'storeOrders'));
     },
     /** Waits for the store order of `reservationId` (optionally in `status`). */
     orderOf(staff: string, storeId: string, reservationId: string, status?: string, timeoutMs = 15_000): Promise<Order> {
@@ -242,6 +242,51 @@ describe('the reservation saga through the router', () => {
     );
     expect(orders.map((o) => o.reservationId).sort()).toEqual([...ids].sort());
     expect(orders.every((o) => o.status === 'PENDING')).toBe(true);
+  });
+
+  it("a store's orders page through the router: newest first, `first` at a time, totalCount, status filter; a bad `first` is BAD_USER_INPUT", async () => {
+    const { storeId, staff } = await d.store('Paging store');
+    const itemId = await d.item(staff, storeId, 5);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(ok(await d.create(customer, itemId), 'create').createReservation.id);
+    const all = await eventually(async () => {
+      const list = await d.orders(staff, storeId);
+      return list.length === ids.length ? list : undefined;
+    }, 30_000, 'store orders for the 5 reservations');
+
+    const PAGE = `query($s: ID!, $st: [StoreOrderStatus!], $first: Int, $after: String) {
+      storeOrders(storeId: $s, status: $st, first: $first, after: $after) {
+        totalCount edges { cursor node { id reservationId } } pageInfo { hasNextPage endCursor }
+      }
+    }`;
+    type Page = { storeOrders: { totalCount: number; edges: Array<{ cursor: string; node: Order }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+    async function walk(status: string[] | null) {
+      const seen: string[] = [];
+      const totals: number[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page: Page = ok(await stack.gql<Page>(staff, PAGE, { s: storeId, st: status, first: 2, after }), 'storeOrders page');
+        totals.push(page.storeOrders.totalCount);
+        seen.push(...page.storeOrders.edges.map((e) => e.node.id));
+        if (!page.storeOrders.pageInfo.hasNextPage) return { seen, totals };
+        after = page.storeOrders.pageInfo.endCursor;
+      }
+    }
+    const walked = await walk(null);
+    // One page of 100 and pages of 2 list the same orders in the same order.
+    expect(walked).toEqual({ seen: all.map((o) => o.id), totals: [5, 5, 5] });
+    expect(new Set(walked.seen).size).toBe(5);
+
+    ok(await stack.gql(staff, PREPARE, { id: all[1]!.id }), 'prepare');
+    expect(await walk(['READY'])).toEqual({ seen: [all[1]!.id], totals: [1] });
+    expect(await walk(['PENDING'])).toEqual({ seen: all.filter((_, i) => i !== 1).map((o) => o.id), totals: [4, 4] });
+
+    for (const first of [0, 101]) {
+      const res = await stack.gql(staff, PAGE, { s: storeId, first });
+      expect(res.data ?? null).toBeNull();
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    }
+    expect(codeOf(await stack.gql(await stack.tokens.staff('some-other-store'), PAGE, { s: storeId, first: 2 }))).toBe('FORBIDDEN');
   });
 
   it('the same event delivered three times has the effect of one', async () => {

@@ -149,12 +149,12 @@ describe('npm start heals crashed processes', () => {
 
     const orders = await eventually(
       async () => {
-        const res = await gql<{ storeOrders: Array<{ reservationId: string; status: string }> }>(
+        const res = await gql<{ storeOrders: { edges: Array<{ node: { reservationId: string; status: string } }> } }>(
           routerUrl,
-          `{ storeOrders(storeId: "${storeId}") { reservationId status } }`,
+          `{ storeOrders(storeId: "${storeId}") { edges { node { reservationId status } } } }`,
           { token: staff },
         );
-        const list = res.data?.storeOrders ?? [];
+        const list = res.data?.storeOrders.edges.map((e) => e.node) ?? [];
         return list.length >= reservationIds.length ? list : undefined;
       },
       40_000,

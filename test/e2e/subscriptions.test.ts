@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER, signInternalIdentity, type Identity } from '@rental/auth';
 import { connectWs, connectWsWithRetry, rawSocket, type Feed, type RawSocket, type WsClient } from '../support/graphql-ws.js';
 import { day, eventually, requireEnv, startStack, type GqlResponse, type Stack } from '../support/stack.js';
-import { CREATE, CREATE_STORE, ORDERS, PREPARE, REGISTER, RETURN_RENTAL, START_RENTAL } from './operations.js';
+import { CREATE, CREATE_STORE, ORDERS, PREPARE, REGISTER, RETURN_RENTAL, START_RENTAL, ordersOf, type OrdersAnswer } from './operations.js';
 
 const MY = 'query { myReservations(first: 100) { edges { node { id status version storeOrderStatus } } } }';
 
@@ -117,7 +117,7 @@ describe('reservationStatus through the router over graphql-ws', () => {
     const id = createReservation.id;
     const order = await eventually(
       async () =>
-        ok(await stack.gql<{ storeOrders: Array<{ id: string; reservationId: string; status: string }> }>(staff, ORDERS, { storeId }), 'storeOrders').storeOrders.find(
+        ordersOf(ok(await stack.gql<OrdersAnswer<{ id: string; reservationId: string; status: string }>>(staff, ORDERS, { storeId }), 'storeOrders')).find(
           (o) => o.reservationId === id && o.status === 'PENDING',
         ),
       15_000,

@@ -229,10 +229,23 @@ const STORE_ORDER_FIELDS = `
   preparedAt
 `;
 
-export const STORE_ORDERS: TypedDocumentNode<{ storeOrders: StoreOrder[] }, { storeId: string; status?: StoreOrderStatus[] | null }> = gql`
-  query StoreOrders($storeId: ID!, $status: [StoreOrderStatus!]) {
-    storeOrders(storeId: $storeId, status: $status) {
-      ${STORE_ORDER_FIELDS}
+/** One page of a store's orders, newest first; `pageInfo.endCursor` is the `after` of the next page. */
+export const STORE_ORDERS: TypedDocumentNode<
+  { storeOrders: { totalCount: number; edges: Array<{ node: StoreOrder }>; pageInfo: PageInfo } },
+  { storeId: string; status?: StoreOrderStatus[] | null; first: number; after?: string | null }
+> = gql`
+  query StoreOrders($storeId: ID!, $status: [StoreOrderStatus!], $first: Int, $after: String) {
+    storeOrders(storeId: $storeId, status: $status, first: $first, after: $after) {
+      totalCount
+      edges {
+        node {
+          ${STORE_ORDER_FIELDS}
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
   }
 `;

@@ -2,6 +2,8 @@
  * The store's order queue and item registration. There is no subscription
  * for store orders, so the queue is polled every 2 s (and refetched right
  * after each action); orders not seen before are marked "New" until prepared.
+ * The queue pages by cursor, newest first, as the catalog does; new orders
+ * arrive on the first page, so only that page announces them.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
@@ -24,6 +26,8 @@ import { formatDate, formatMoney } from '../validation.ts';
 import { gql } from '@apollo/client';
 
 export const QUEUE_POLL_MS = 2000;
+/** Orders per page of the queue. */
+const QUEUE_PAGE = 20;
 
 const STORES_LIST = gql`
   query Stores {
@@ -79,7 +83,7 @@ export function StaffPage({ session }: { session: Session }) {
             )}
           </div>
           {store.data && !store.data.store && <p className="hint warn">No store with id {storeId} is known yet; orders for it will still show.</p>}
-          {storeId ? <OrderQueue storeId={storeId} /> : <p className="empty">Choose a store to see its orders.</p>}
+          {storeId ? <OrderQueue key={storeId} storeId={storeId} /> : <p className="empty">Choose a store to see its orders.</p>}
         </section>
       </div>
       <div className="column">{storeId && <RegisterItemForm storeId={storeId} />}</div>
@@ -90,29 +94,32 @@ export function StaffPage({ session }: { session: Session }) {
 function OrderQueue({ storeId }: { storeId: string }) {
   const { notify } = useToasts();
   const [filter, setFilter] = useState('open');
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const after = cursors[cursors.length - 1] ?? null;
   const seen = useRef<Set<string> | null>(null);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const { data, previousData, loading, error, refetch } = useQuery(STORE_ORDERS, {
-    variables: { storeId, status: FILTERS[filter]!.status },
+    variables: { storeId, status: FILTERS[filter]!.status, first: QUEUE_PAGE, after },
     pollInterval: QUEUE_POLL_MS,
   });
   const shown = data ?? previousData;
-  const orders = shown?.storeOrders ?? [];
+  const orders = shown?.storeOrders.edges.map((e) => e.node) ?? [];
 
   useEffect(() => {
     if (!data) return;
-    const ids = data.storeOrders.map((o) => o.id);
+    const page = data.storeOrders.edges.map((e) => e.node);
     if (seen.current === null) {
-      seen.current = new Set(ids); // the first load is not "new"
+      seen.current = new Set(page.map((o) => o.id)); // the first load is not "new"
       return;
     }
-    const added = data.storeOrders.filter((o) => !seen.current!.has(o.id));
+    const added = page.filter((o) => !seen.current!.has(o.id));
     for (const o of added) seen.current.add(o.id);
-    if (added.length) {
+    // Orders arrive newest first, on the first page; a later page holds older ones, seen or not.
+    if (added.length && after === null) {
       setFresh((f) => new Set([...f, ...added.map((o) => o.id)]));
       notify(added.length === 1 ? `New order: ${added[0]!.itemName} × ${added[0]!.quantity}.` : `${added.length} new orders.`);
     }
-  }, [data, notify]);
+  }, [data, after, notify]);
 
   return (
     <>
@@ -120,7 +127,14 @@ function OrderQueue({ storeId }: { storeId: string }) {
         <h3>Order queue</h3>
         <div className="inline-form">
           <label htmlFor="order-filter">Show</label>
-          <select id="order-filter" value={filter} onChange={(e) => setFilter(e.target.value)}>
+          <select
+            id="order-filter"
+            value={filter}
+            onChange={(e) => {
+              setFilter(e.target.value);
+              setCursors([null]);
+            }}
+          >
             {Object.entries(FILTERS).map(([k, f]) => (
               <option key={k} value={k}>
                 {f.label}
@@ -159,6 +173,24 @@ function OrderQueue({ storeId }: { storeId: string }) {
             ))}
           </tbody>
         </table>
+      )}
+      {shown && (
+        <div className="pager">
+          <span>
+            {shown.storeOrders.totalCount} {shown.storeOrders.totalCount === 1 ? 'order' : 'orders'}
+          </span>
+          <button type="button" className="secondary small" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
+            Newer
+          </button>
+          <button
+            type="button"
+            className="secondary small"
+            disabled={!shown.storeOrders.pageInfo.hasNextPage}
+            onClick={() => setCursors((c) => [...c, shown.storeOrders.pageInfo.endCursor])}
+          >
+            Older
+          </button>
+        </div>
       )}
     </>
   );
