@@ -39,6 +39,8 @@ export interface Stack {
   /** The measured router's GraphQL URL (child process). */
   routerUrl: string;
   subgraphUrls: Record<SubgraphName, string>;
+  /** The reservations worker's `/metrics` (its WORKER_HEALTH_PORT; e.g. `event_lag_seconds`). */
+  reservationsWorkerMetricsUrl: string;
   /** Environment of the services (secrets, URLs, prefixes). */
   env: Record<string, string>;
   harness: Harness;
@@ -92,8 +94,12 @@ async function waitForPipeline(stack: Stack, timeoutMs: number): Promise<void> {
   if (!res.data) throw new Error(`createReservation failed: ${JSON.stringify(res.errors)}`);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const orders = await stack.gql<{ storeOrders: Array<{ id: string }> }>('query($s: ID!) { storeOrders(storeId: $s) { id } }', { s: storeId }, staff);
-    if ((orders.data?.storeOrders.length ?? 0) > 0) return;
+    const orders = await stack.gql<{ storeOrders: { edges: Array<{ node: { id: string } }> } }>(
+      'query($s: ID!) { storeOrders(storeId: $s, first: 1) { edges { node { id } } } }',
+      { s: storeId },
+      staff,
+    );
+    if ((orders.data?.storeOrders.edges.length ?? 0) > 0) return;
     await sleep(100);
   }
   throw new Error('the store order of a warm-up reservation did not appear (are the workers running?)');
@@ -127,11 +133,12 @@ export async function startStack(): Promise<Stack> {
     process.env.JWT_SECRET ||= randomSecret();
     process.env.INTERNAL_JWT_SECRET ||= randomSecret();
     log('starting subgraphs and workers (child processes)…');
+    const workerHealthPort = await freePort();
     harness = await startHarness({
       tag: 'bench',
       processes: [...SUBGRAPHS, ...WORKERS],
       logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      env: { all: BENCH_ENV },
+      env: { all: BENCH_ENV, 'reservations-worker': { WORKER_HEALTH_PORT: String(workerHealthPort) } },
     });
     const h = harness;
     const dbServer = mongo;
@@ -163,6 +170,7 @@ export async function startStack(): Promise<Stack> {
     const stack: Stack = {
       routerUrl,
       subgraphUrls,
+      reservationsWorkerMetricsUrl: `http://127.0.0.1:${workerHealthPort}/metrics`,
       env,
       harness: h,
       servers: { mongo: `${mongo.kind} (${mongo.reason})`, redis: redis.kind },

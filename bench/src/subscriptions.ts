@@ -23,6 +23,7 @@ import { freePort } from '../../infra/local/ports.js';
 import { sleep, type ServerProcess } from '../../infra/local/proc.js';
 import { treeCpuMs } from '../../test/support/cpu.js';
 import { latencyBins } from './charts.js';
+import { bucketQuantiles, readBuckets, type Buckets } from './prom-histogram.js';
 import { ms, summarize, type BenchResult } from './report.js';
 import { pool } from './load.js';
 import { reserve, seedItem, seedStore, waitForOrders } from './seed.js';
@@ -63,6 +64,27 @@ const CHANGES = [
   { status: 'RENTED', mutation: 'startRental' },
   { status: 'RETURNED', mutation: 'returnRental' },
 ] as const;
+
+/**
+ * The pipeline's legs the services time themselves, read from their
+ * `/metrics` histograms before and after the changes.
+ */
+const LEGS = [
+  { name: 'eventAtWorker', label: 'the change → its event received by the reservations worker', metric: 'event_lag_seconds', where: 'worker' },
+  { name: 'subgraphPush', label: "the view's write → handed to the socket by the reservations subgraph", metric: 'reservations_view_push_seconds', where: 'reservations' },
+  { name: 'routerEvent', label: "the subgraph's message at the router → handed to the client's socket", metric: 'router_subscription_event_seconds', where: 'routers' },
+] as const;
+
+async function readLegs(stack: Stack, routerUrls: string[]): Promise<Record<string, Buckets>> {
+  const urls = {
+    worker: [stack.reservationsWorkerMetricsUrl],
+    reservations: [stack.subgraphUrls.reservations.replace(/\/graphql$/, '/metrics')],
+    routers: routerUrls.map((u) => u.replace(/\/graphql$/, '/metrics')),
+  };
+  const out: Record<string, Buckets> = {};
+  for (const l of LEGS) out[l.name] = await readBuckets(urls[l.where], l.metric);
+  return out;
+}
 
 interface Subscriber {
   reservationId: string;
@@ -234,6 +256,7 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
   };
   console.log(`[subscriptions] ${ready.length} subscribers live; driving ${CHANGES.length} changes × ${nRes} reservations…`);
   const cpuBefore = treeCpuMs(routers.pids);
+  const legsBefore = await readLegs(stack, routers.urls);
   for (const step of CHANGES) {
     await pool(nRes, 5, (i) => perform(reservationIds[i] as string, step));
     // Let this step's deliveries arrive before the next step (at most 20 s).
@@ -242,6 +265,12 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
   }
 
   const cpuAfter = treeCpuMs(routers.pids);
+  const legsAfter = await readLegs(stack, routers.urls);
+  const legs = Object.fromEntries(LEGS.map((l) => [l.name, bucketQuantiles(legsBefore[l.name]!, legsAfter[l.name]!)]));
+  const legRow = (l: (typeof LEGS)[number]) => {
+    const q = legs[l.name]!;
+    return [`  leg: ${l.label} (${l.metric}, bucket bounds)`, q.count, Number.isNaN(q.p50Ms) ? '–' : `≤ ${q.p50Ms}`, Number.isNaN(q.p99Ms) ? '–' : `≤ ${q.p99Ms}`, '–'];
+  };
 
   // The change's time and the view's write, per reservation and version, from the customer view itself.
   const views = (await stack.db('reservations')).collection<ViewTimes & { _id: string }>('reservation_views');
@@ -294,8 +323,11 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
         rows: [
           row('mutation answer → subscriber message (all changes)', all),
           ...CHANGES.map((c) => row(`  ${c.mutation} → ${c.status}`, summarize(perStatus.get(c.status) ?? []))),
-          row('view change (the view\'s write) → subscriber message', push),
           row('  leg: the change → the view\'s write (event pipeline)', summarize(changeToView)),
+          legRow(LEGS[0]),
+          row('view change (the view\'s write) → subscriber message (push)', push),
+          legRow(LEGS[1]),
+          legRow(LEGS[2]),
           row('subscribe → first (replayed) message', sub),
         ],
       },
@@ -324,6 +356,7 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
       perStatus: Object.fromEntries([...perStatus].map(([k, v]) => [k, summarize(v)])),
       push,
       changeToView: summarize(changeToView),
+      legs,
       subscribe: sub,
       missing,
       notReady,

@@ -40,6 +40,19 @@ export const subgraphFetchDuration = histogram(
   ['subgraph', 'outcome'] as const,
 );
 
+/**
+ * The router's own part of a subscription event: from the subgraph's `next`
+ * message arriving on the upstream socket to the result (resolved across the
+ * other subgraphs) being handed to the client's socket. Waiting behind the
+ * same subscription's previous event counts; a slow client's unread buffer
+ * does not.
+ */
+export const subscriptionEventDuration = histogram(
+  'router_subscription_event_seconds',
+  'Time from a subgraph subscription message arriving to its result being handed to the client socket',
+  [] as const,
+);
+
 /** Subscriptions currently open through the router (all connections). */
 export const subscriptionsOpen = ((): prom.Gauge<'service'> => {
   const name = 'graphql_subscriptions_open';

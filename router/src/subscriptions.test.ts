@@ -104,6 +104,11 @@ async function slowConsumersClosed(r: RunningRouter): Promise<number> {
   return Number(/^router_ws_slow_consumers_closed_total (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
+async function eventsTimed(r: RunningRouter): Promise<number> {
+  const text = await (await fetch(r.url.replace(/\/graphql$/, '/metrics'))).text();
+  return Number(/^router_subscription_event_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 async function gauge(r: RunningRouter): Promise<number> {
   const text = await (await fetch(r.url.replace(/\/graphql$/, '/metrics'))).text();
   const m = /^graphql_subscriptions_open\{service="router"\} (\d+)/m.exec(text);
@@ -115,10 +120,13 @@ describe('federated subscriptions', () => {
     const alice = await token('CUSTOMER', 'alice');
     const { c } = client(router, { authorization: `Bearer ${alice}`, requestId: 'ws-req-1' });
     const before = fx.listeners();
+    const timed = await eventsTimed(router);
     const sub = run(c, REVIEWS, { p: 'p1' });
     await listening(before);
     const version = fx.publish({ productId: 'p1', body: 'great' });
     await vi.waitFor(() => expect(sub.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    // The router timed its part of the event (subgraph message in → result out to the socket).
+    expect((await eventsTimed(router)) - timed).toBe(1);
     expect(sub.results[0]).toEqual({
       data: {
         reviewAdded: {

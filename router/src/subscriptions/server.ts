@@ -54,13 +54,13 @@ import { KeySetUnavailableError, type Authenticated } from '../auth/verifier.js'
 import type { Logger } from '@rental/observability';
 import { formatError } from '../errors.js';
 import { requestIdFrom, type RouterContext } from '../identity.js';
-import { SERVICE, errorCounter, requestCounter, slowConsumersClosed, subscriptionsOpen } from '../metrics.js';
+import { SERVICE, errorCounter, requestCounter, slowConsumersClosed, subscriptionEventDuration, subscriptionsOpen } from '../metrics.js';
 import { Channel } from './channel.js';
 import { executeEvent } from './executor.js';
 import type { PreparedOperation, PreparedSubscription, SubscriptionPlanner } from './planner.js';
 import { SharedEventExecution } from './shared-execution.js';
 import { SubscribeRate, type SubscribeRates } from './subscribe-rate.js';
-import { UpstreamErrors, UpstreamPools, type UpstreamPool } from './upstream.js';
+import { UpstreamErrors, UpstreamPools, arrivedAt, type UpstreamPool } from './upstream.js';
 
 /** Close code sent to every client on shutdown (RFC 6455 "Service Restart": reconnect). */
 export const SERVICE_RESTART = 1012;
@@ -214,6 +214,8 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
         for await (const event of upstream) {
           if (out.closed) break;
           out.push(await shared(event, () => executeEvent(prepared, event, eventContext)));
+          const arrived = arrivedAt(event);
+          if (arrived !== undefined) subscriptionEventDuration.observe((performance.now() - arrived) / 1000);
         }
         out.end();
       } catch (err) {

@@ -38,6 +38,14 @@ import { Channel } from './channel.js';
 /** An upstream event: what the subgraph sent in a `next` message. */
 export type UpstreamEvent = FormattedExecutionResult<Record<string, unknown>, unknown>;
 
+/** When each upstream event arrived (`performance.now()`), for the router's event latency metric. */
+const arrivals = new WeakMap<UpstreamEvent, number>();
+
+/** When `event` arrived from the subgraph (`performance.now()`), if it came through an {@link UpstreamPool}. */
+export function arrivedAt(event: UpstreamEvent): number | undefined {
+  return arrivals.get(event);
+}
+
 /**
  * The subgraph answered the subscription with an `error` message (e.g. it
  * failed validation there, or the subgraph refused it): its errors are
@@ -152,7 +160,10 @@ export class UpstreamPool {
     }
     entry.channels.add(channel);
     unsubscribe = entry.client.subscribe<Record<string, unknown>>(request, {
-      next: (value) => channel.push(value),
+      next: (value) => {
+        arrivals.set(value, performance.now());
+        channel.push(value);
+      },
       error: (err) => channel.fail(upstreamFailure(serviceName, err)),
       complete: () => channel.end(),
     });

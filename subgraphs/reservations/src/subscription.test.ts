@@ -15,6 +15,10 @@ import { createLogger } from '@rental/observability';
 import type { ViewData } from './data/view-data.js';
 import { customerChannel, reservationChannel } from './view/feed.js';
 import { UpdateStream, type StreamOptions } from './view/subscription.js';
+import { viewPushDelay } from './view/metrics.js';
+
+/** How many live pushes `reservations_view_push_seconds` has timed so far. */
+const pushesTimed = async () => (await viewPushDelay.get()).values.find((v) => v.metricName === 'reservations_view_push_seconds_count')?.value ?? 0;
 
 let t: TestSystem;
 let redis: Redis;
@@ -175,12 +179,16 @@ describe('reservationStatus subscription', () => {
     await eventually(async () => (await t.api.views.get(id))?.version === 3);
     await deliver(started(id));
     await eventually(async () => (await t.api.views.get(id))?.version === 4);
+    const timed = await pushesTimed();
     const w2 = await watch(connect(sue), { id, since: last });
     await eventually(async () => w2.updates.length === 2);
+    // Replayed changes are old on purpose: the push metric times live ones only.
+    expect((await pushesTimed()) - timed).toBe(0);
     await deliver(returned(id, itemId));
     await eventually(async () => w2.updates.length === 3);
     await new Promise((r) => setTimeout(r, 300));
     expect(statuses(w2)).toEqual(['3:READY_FOR_PICKUP', '4:RENTED', '5:RETURNED']);
+    expect((await pushesTimed()) - timed).toBe(1);
     w2.stop();
   });
 

@@ -38,6 +38,7 @@ import type { Logger } from '@rental/observability';
 import { snapshotsOf, type ViewData, type ViewSnapshot } from '../data/view-data.js';
 import type { ChangeLogReads } from './change-log-reads.js';
 import type { ViewFeed } from './feed.js';
+import { viewPushDelay } from './metrics.js';
 import type { FeedSequence } from './sequence.js';
 
 export interface StreamOptions {
@@ -160,7 +161,7 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
       this.buffer.push(snapshot);
       return;
     }
-    this.enqueue(() => this.deliver(snapshot));
+    this.enqueue(() => this.deliver(snapshot, true));
   }
 
   /** Everything in the log after what was sent. */
@@ -190,8 +191,8 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
     return [...(doc ? snapshotsOf(doc, after) : []), ...heard.filter((s) => s.reservationId === reservationId && s.version > after)];
   }
 
-  /** The gate: authorized, not sent yet, no version skipped. */
-  private async deliver(snapshot: ViewSnapshot): Promise<void> {
+  /** The gate: authorized, not sent yet, no version skipped. `live`: heard on the feed now, not replayed (for the push metric). */
+  private async deliver(snapshot: ViewSnapshot, live = false): Promise<void> {
     if (this.done || !this.opts.allowed(snapshot)) return;
     const id = snapshot.reservationId;
     const last = this.sent.get(id);
@@ -202,25 +203,27 @@ export class UpdateStream implements AsyncIterableIterator<ViewSnapshot> {
         this.push(missing);
       }
     }
-    this.push(snapshot);
+    if (this.push(snapshot) && live) viewPushDelay.observe(Math.max(0, Date.now() - Date.parse(snapshot.updatedAt)) / 1000);
   }
 
-  private push(snapshot: ViewSnapshot): void {
+  /** Hands a change to the consumer (or its queue); false when it was sent already. */
+  private push(snapshot: ViewSnapshot): boolean {
     const last = this.sent.get(snapshot.reservationId);
-    if (last !== undefined && snapshot.version <= last) return;
+    if (last !== undefined && snapshot.version <= last) return false;
     this.sent.set(snapshot.reservationId, snapshot.version);
     if (snapshot.sequence > this.lastSequence) this.lastSequence = snapshot.sequence;
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
       w.resolve({ done: false, value: snapshot });
-      return;
+      return true;
     }
     this.queue.push(snapshot);
     if (this.queue.length > (this.opts.maxQueued ?? DEFAULT_MAX_QUEUED)) {
       this.opts.logger.warn({ queued: this.queue.length }, 'reservationStatus: the consumer fell behind; ending the stream (resumable)');
       this.interrupt('TRY_LATER', 'reservationStatus: the subscriber fell behind; subscribe again from extensions.resumeFrom');
     }
+    return true;
   }
 
   next(): Promise<IteratorResult<ViewSnapshot>> {
