@@ -143,4 +143,10 @@ describe('cost estimate', () => {
     expect(capped.cost).toBeGreaterThan(3000);
     expect(capped.cost).toBeLessThan(2 * 2320 + 3000);
   });
+
+  it('says whether a variable went into the estimate, so a verdict may be kept for the operation text', () => {
+    expect(cost(shop, 'query($n: Int) { items(first: $n) { edges { node { id } } } }', { n: 3 }).readVariables).toBe(true);
+    expect(cost(shop, 'query($n: Int) { items(first: 5) { edges { node { id } } } report { id } }', { n: 3 }).readVariables).toBe(false);
+    expect(cost(shop, '{ featured { reviews { score } } }').readVariables).toBe(false);
+  });
 });

@@ -206,6 +206,8 @@ export interface CostEstimate {
   costliestPath: string;
   /** What the field at the end of that path adds to the total, every list above it multiplied in. */
   costliestPathCost: number;
+  /** Whether a variable's value went into the estimate (a slicing argument given as a variable); if not, it holds for any variables. */
+  readVariables: boolean;
 }
 
 /** What {@link estimateCost} needs besides the operation. */
@@ -245,7 +247,7 @@ export function estimateCost(
         ? schema.getMutationType()
         : schema.getSubscriptionType();
   const { total, top } = estimator.selection(operation.selectionSet, rootType ?? undefined, undefined, new Set());
-  return { cost: total, costliestPath: top?.path.join('.') ?? '', costliestPathCost: top?.endCost ?? 0 };
+  return { cost: total, costliestPath: top?.path.join('.') ?? '', costliestPathCost: top?.endCost ?? 0, readVariables: estimator.readVariables };
 }
 
 /** One walk over one operation. */
@@ -253,6 +255,8 @@ class Estimator {
   private readonly fragments = new Map<string, FragmentDefinitionNode>();
   private readonly cap: number;
   private total = 0;
+  /** Set when a variable's value was used (see {@link CostEstimate.readVariables}). */
+  readVariables = false;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -327,7 +331,9 @@ class Estimator {
     const names = listSize?.slicingArguments ?? DEFAULT_SLICING_ARGUMENTS.filter((a) => declared.has(a));
     if (names.length === 0) return undefined;
     for (const argName of names) {
-      const given = intValue(node.arguments?.find((a) => a.name.value === argName)?.value, this.variables);
+      const value = node.arguments?.find((a) => a.name.value === argName)?.value;
+      if (value?.kind === Kind.VARIABLE) this.readVariables = true;
+      const given = intValue(value, this.variables);
       if (given !== undefined) return Math.max(0, given);
     }
     const defaults = (definition?.args ?? [])

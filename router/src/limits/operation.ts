@@ -148,18 +148,36 @@ export function checkCost(
   limits: OperationLimits,
   directives: CostDirectives,
 ): GraphQLErrorType | undefined {
+  return costVerdict(schema, document, operation, variables, limits, directives).error;
+}
+
+/**
+ * {@link checkCost}, saying also whether the verdict holds for any
+ * variables (no variable's value went into the estimate), so a caller that
+ * caches the operation may cache the verdict with it.
+ */
+export function costVerdict(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  limits: OperationLimits,
+  directives: CostDirectives,
+): { error: GraphQLErrorType | undefined; anyVariables: boolean } {
   const estimate = estimateCost(schema, document, operation, variables, {
     directives,
     defaultListSize: limits.defaultListSize,
     cap: limits.maxCost * 10,
   });
-  if (estimate.cost <= limits.maxCost) return undefined;
+  const anyVariables = !estimate.readVariables;
+  if (estimate.cost <= limits.maxCost) return { error: undefined, anyVariables };
   const where = estimate.costliestPath ? `; most of it is ${estimate.costliestPath} (${estimate.costliestPathCost})` : '';
-  return limitError(
+  const error = limitError(
     'MAX_COST',
     limits.maxCost,
     estimate.cost,
     `Operation's estimated cost is ${estimate.cost}; the limit is ${limits.maxCost}${where} (ask for smaller pages or fewer nested lists)`,
     estimate.costliestPath ? { costliestPath: estimate.costliestPath } : {},
   );
+  return { error, anyVariables };
 }

@@ -18,7 +18,7 @@
 import type { DocumentNode, GraphQLError as GraphQLErrorType, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { GraphQLError, getOperationAST, getVariableValues, parse, specifiedRules, validate } from './graphql.js';
 import { CostDirectives } from '../limits/cost.js';
-import { checkCost, shapeRule, type OperationLimits } from '../limits/operation.js';
+import { costVerdict, shapeRule, type OperationLimits } from '../limits/operation.js';
 import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
 import { buildOperationContext, type GraphQLDataSource, type ServiceEndpointDefinition } from '@apollo/gateway';
@@ -81,6 +81,8 @@ interface CachedPlan {
   operationContext: OperationContext;
   primary?: FetchNode;
   rest?: PlanNode;
+  /** The cost check's verdict, once known to hold for any variables (no slicing argument given as a variable). */
+  cost?: { error: GraphQLErrorType | undefined };
 }
 
 const PLAN_CACHE_SIZE = 500;
@@ -178,8 +180,14 @@ export class SubscriptionPlanner {
     });
     if (coerced.errors) return coerced.errors.map((e) => codedError(e.message, 'BAD_USER_INPUT', e));
     if (this.limits) {
-      const tooCostly = checkCost(current.state.apiGraphQLSchema, cached.document, cached.operation, coerced.coerced, this.limits, current.cost);
-      if (tooCostly) return [tooCostly];
+      let verdict = cached.cost;
+      if (!verdict) {
+        const v = costVerdict(current.state.apiGraphQLSchema, cached.document, cached.operation, coerced.coerced, this.limits, current.cost);
+        verdict = { error: v.error };
+        // Every screen on a reservation sends the same text: its cost is estimated once.
+        if (v.anyVariables) cached.cost = verdict;
+      }
+      if (verdict.error) return [verdict.error];
     }
     return {
       kind: 'subscription',
