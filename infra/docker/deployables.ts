@@ -1,9 +1,9 @@
 /**
- * The deployables: one container image, one compose service and one
- * Kubernetes Deployment each. The Dockerfiles in this folder are generated
- * from this list (`npx tsx infra/docker/generate.ts`); the manifest test checks
- * that the Dockerfiles, the compose file and the Kubernetes manifests all
- * cover exactly these.
+ * The deployables: one container image (built from infra/docker/Dockerfile
+ * with the build arguments {@link imageBuildOf} names), one compose service
+ * and one Kubernetes Deployment each. This list is what the tests hold the
+ * compose file, the CI image builds and the Kubernetes manifests to: each must
+ * cover exactly these, with these ports, entries and config shapes.
  */
 export type Kind = 'router' | 'subgraph' | 'worker' | 'web';
 
@@ -46,3 +46,16 @@ export const WORKER_HEALTH_ENV = 'WORKER_HEALTH_PORT';
 
 /** Variables the web image's static server reads (infra/docker/web-server.mjs). */
 export const WEB_SERVER_ENV = ['WEB_PORT', 'HOST', 'ROUTER_URL'] as const;
+
+/**
+ * How infra/docker/Dockerfile builds a deployable's image: its target and
+ * build arguments. The compose file and the CI workflow each restate them;
+ * infra/docker/docker.test.ts fails when either differs from this.
+ */
+export function imageBuildOf(d: Deployable): { target: 'node' | 'web'; args: Record<string, string> } {
+  const [port, portEnv] = d.kind === 'worker' ? [d.healthPort, WORKER_HEALTH_ENV] : [d.port, d.portEnv];
+  if (port === undefined || portEnv === undefined) throw new Error(`${d.name}: no port to serve HTTP (or health) on`);
+  const args: Record<string, string> = { WORKSPACE: d.workspace, PORT: String(port), PORT_ENV: portEnv };
+  if (d.kind !== 'web') args.ENTRY = d.entry;
+  return { target: d.kind === 'web' ? 'web' : 'node', args };
+}

@@ -1,12 +1,15 @@
 /**
- * The container set-up, checked without a Docker engine: the Dockerfiles are
- * what generate.ts writes and are parsed for the rules the images must meet
- * (multi-stage from node:20-bookworm-slim, non-root, health check, port,
- * NODE_ENV=production, SIGTERM, a CMD that runs the deployable's bundle);
- * .dockerignore keeps artefacts and secrets out; the compose file runs every
- * deployable with every setting its code reads; and the web image's static
- * server is run for real (static files, SPA fallback, /graphql proxied over
- * HTTP and WebSocket, drain on SIGTERM).
+ * The container set-up, checked without a Docker engine: the one Dockerfile
+ * is parsed for the rules the images must meet (multi-stage from
+ * node:20-bookworm-slim, build arguments declared where used, non-root,
+ * health check, port, NODE_ENV=production, SIGTERM, a CMD that runs the
+ * bundle its ENTRY names); the compose file and the CI image builds pass each
+ * deployable the build arguments infra/docker/deployables.ts gives it, naming
+ * a bundle infra/build/bundle.ts writes; .dockerignore keeps artefacts and
+ * secrets out; the compose file runs every deployable with every setting its
+ * code reads; and the web image's static server is run for real (static
+ * files, SPA fallback, /graphql proxied over HTTP and WebSocket, drain on
+ * SIGTERM).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,10 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parse } from 'yaml';
 import { defaultEntries } from '../build/bundle.js';
-import { expectedEnv } from '../k8s/checks.js';
-import { loadShape } from '../k8s/generate.js';
-import { DEPLOYABLES, WORKER_HEALTH_ENV, type Deployable } from './deployables.js';
-import { dockerfilePath, NODE_IMAGE, renderDockerfile } from './generate.js';
+import { expectedEnv, loadShape } from '../k8s/checks.js';
+import { DEPLOYABLES, imageBuildOf, WORKER_HEALTH_ENV } from './deployables.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -68,89 +69,109 @@ export function parseDockerfile(text: string): { preamble: Instruction[]; stages
   return { preamble, stages };
 }
 
-describe.each(DEPLOYABLES.map((d) => [d.name, d] as const))('%s.Dockerfile', (_name, d: Deployable) => {
-  const text = fs.readFileSync(dockerfilePath(d), 'utf8');
+/** Docker's `${NAME}` / `$NAME` substitution with the given values (unset: empty). */
+function substitute(text: string, values: Record<string, string>): string {
+  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a: string | undefined, b: string | undefined) => values[(a ?? b)!] ?? '');
+}
+
+/** `ENV a=b c=d` (unquoted pairs, as ours are) into pairs, keys and values substituted. */
+function envPairs(args: string, values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    args.split(/\s+/).map((pair) => {
+      const eq = pair.indexOf('=');
+      return [substitute(pair.slice(0, eq), values), substitute(pair.slice(eq + 1), values)];
+    }),
+  );
+}
+
+describe('infra/docker/Dockerfile', () => {
+  const text = fs.readFileSync(path.join(HERE, 'Dockerfile'), 'utf8');
   const { preamble, stages } = parseDockerfile(text);
-  const final = stages[stages.length - 1]!;
+  const stage = (name: string) => stages.find((s) => s.name === name)!;
   const ops = (s: Stage, op: string) => s.instructions.filter((i) => i.op === op).map((i) => i.args);
 
-  it('is what generate.ts writes', () => {
-    expect(text, 'run `npx tsx infra/docker/generate.ts`').toBe(renderDockerfile(d));
+  it('is the only Dockerfile', () => {
+    expect(fs.readdirSync(HERE).filter((f) => /dockerfile/i.test(f))).toEqual(['Dockerfile']);
   });
 
-  it('is multi-stage, every stage from node:20-bookworm-slim or an earlier stage', () => {
-    expect(stages.length).toBeGreaterThanOrEqual(3);
-    const arg = preamble.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='));
-    expect(arg?.args).toBe(`NODE_IMAGE=${NODE_IMAGE}`);
-    expect(NODE_IMAGE).toBe('node:20-bookworm-slim');
+  it('is multi-stage, every stage from node:20-bookworm-slim or an earlier stage, copying files that exist', () => {
+    expect(preamble.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='))?.args).toBe('NODE_IMAGE=node:20-bookworm-slim');
+    expect(stages.map((s) => s.name)).toEqual(['base', 'manifests', 'deps', 'build', 'prod-deps', 'web', 'node']);
     const seen = new Set<string>();
     for (const s of stages) {
       expect(s.from === '${NODE_IMAGE}' || seen.has(s.from), `FROM ${s.from}`).toBe(true);
-      if (s.name) seen.add(s.name);
-    }
-    for (const s of stages) {
       for (const c of ops(s, 'COPY')) {
         const from = /--from=(\S+)/.exec(c)?.[1];
         if (from) expect(seen.has(from), `COPY --from=${from}`).toBe(true);
         else {
-          // Build-context sources must exist (and not be ignored).
           const src = c.split(/\s+/).filter((x) => !x.startsWith('--')).slice(0, -1);
           for (const p of src) if (p !== '.') expect(fs.existsSync(path.join(ROOT, p)), p).toBe(true);
         }
       }
+      if (s.name) seen.add(s.name);
     }
   });
 
-  it('installs with npm ci, builds the workspace, and ships only production dependencies', () => {
-    const runs = stages.flatMap((s) => ops(s, 'RUN')).join('\n');
-    expect(runs).toMatch(/(^|\s)npm-ci(\s|$)/m);
-    expect(runs).toContain(`npm run build --workspace=${d.workspace}`);
-    if (d.kind !== 'web') {
-      expect(runs).toContain(`npm-ci --omit=dev --workspace=${d.workspace}`);
-      expect(ops(final, 'COPY').join('\n')).toMatch(/--from=prod-deps \/app\/node_modules/);
+  it('declares every build argument in each stage that uses it (an ARG ends with its stage)', () => {
+    const envOf = new Map<string, Set<string>>();
+    for (const s of stages) {
+      const known = new Set([...(envOf.get(s.from) ?? []), ...ops(s, 'ARG').map((a) => a.split('=')[0]!)]);
+      for (const e of ops(s, 'ENV')) for (const pair of e.split(/\s+/)) if (!pair.startsWith('$')) known.add(pair.split('=')[0]!);
+      for (const i of s.instructions.filter((x) => !['ARG', 'HEALTHCHECK'].includes(x.op))) {
+        for (const m of i.args.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)) expect(known.has(m[1]!), `${s.name}: ${i.op} ${i.args} uses ${m[1]}`).toBe(true);
+      }
+      if (s.name) envOf.set(s.name, new Set([...known].filter((k) => !ops(s, 'ARG').some((a) => a.split('=')[0] === k))));
     }
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, d.workspace, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-    expect(pkg.scripts?.build, `${d.workspace}/package.json has a build script`).toBeTruthy();
   });
 
-  it('runs as the non-root node user with NODE_ENV=production, a health check, its port and SIGTERM', () => {
-    expect(final.from).toBe('${NODE_IMAGE}');
-    const user = ops(final, 'USER');
-    expect(user.at(-1)).toBe('node');
-    expect(ops(final, 'ENV').join(' ')).toMatch(/\bNODE_ENV=production\b/);
-    expect(ops(final, 'ENV').join(' ')).toMatch(/\bHOST=0\.0\.0\.0\b/);
-    expect(ops(final, 'STOPSIGNAL')).toEqual(['SIGTERM']);
-    const hc = ops(final, 'HEALTHCHECK');
+  it('installs all dependencies once for every deployable, then builds the workspace and ships only its production dependencies', () => {
+    // No build argument before the shared dependency layer: it is the same for all nine images.
+    for (const name of ['base', 'manifests', 'deps']) expect(ops(stage(name), 'ARG'), name).toEqual([]);
+    expect(ops(stage('deps'), 'RUN').join('\n')).toMatch(/(^|\s)npm-ci$/m);
+    expect(ops(stage('build'), 'RUN')).toContain('npm run build --workspace="$WORKSPACE"');
+    expect(ops(stage('prod-deps'), 'RUN').join('\n')).toContain('npm-ci --omit=dev --workspace="$WORKSPACE"');
+    expect(ops(stage('node'), 'COPY')).toContain('--from=prod-deps /app/node_modules ./node_modules');
+    for (const d of DEPLOYABLES) {
+      const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, d.workspace, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+      expect(pkg.scripts?.build, `${d.workspace}/package.json has a build script`).toBeTruthy();
+    }
+  });
+
+  it.each(['web', 'node'])('runtime %s: the non-root node user, NODE_ENV=production, its port, a health check on it and SIGTERM', (name) => {
+    const s = stage(name);
+    expect(s.from).toBe('${NODE_IMAGE}');
+    expect(ops(s, 'USER').at(-1)).toBe('node');
+    const env = envPairs(ops(s, 'ENV').join(' '), { PORT_ENV: 'X_PORT', PORT: '1234' });
+    expect(env).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0', APP_PORT_ENV: 'X_PORT', X_PORT: '1234' });
+    expect(ops(s, 'EXPOSE')).toEqual(['${PORT}']);
+    expect(ops(s, 'STOPSIGNAL')).toEqual(['SIGTERM']);
+    const hc = ops(s, 'HEALTHCHECK');
     expect(hc).toHaveLength(1);
     const cmd = JSON.parse(hc[0]!.replace(/^.*?CMD\s+/, '')) as string[];
-    expect(cmd[0]).toBe('node');
-    if (d.kind === 'worker' && !d.healthPort) {
-      expect(ops(final, 'EXPOSE')).toEqual([]);
-      expect(cmd.join(' ')).toContain('process.kill(1, 0)');
-    } else if (d.kind === 'worker') {
-      expect(ops(final, 'EXPOSE')).toEqual([String(d.healthPort)]);
-      expect(ops(final, 'ENV').join(' ')).toContain(`${WORKER_HEALTH_ENV}=${d.healthPort}`);
-      expect(cmd.join(' ')).toContain('/healthz');
-      expect(cmd.join(' ')).toContain(`process.env.${WORKER_HEALTH_ENV} || ${d.healthPort}`);
-    } else {
-      expect(ops(final, 'EXPOSE')).toEqual([String(d.port)]);
-      expect(cmd.join(' ')).toContain('/healthz');
-      expect(cmd.join(' ')).toContain(`process.env.${d.portEnv} || ${d.port}`);
-    }
+    expect(cmd.slice(0, 2)).toEqual(['node', '-e']);
+    expect(cmd[2]).toContain("'http://127.0.0.1:' + process.env[process.env.APP_PORT_ENV] + '/healthz'");
   });
 
-  it('starts the bundle of an entry the workspace has', () => {
-    const cmd = JSON.parse(ops(final, 'CMD')[0]!) as string[];
-    expect(cmd[0]).toBe('node');
-    if (d.kind === 'web') {
-      expect(cmd).toEqual(['node', 'web-server.mjs']);
+  it('the node runtime is the default target and starts $APP_ENTRY as PID 1; the web runtime starts web-server.mjs', () => {
+    expect(stages.at(-1)!.name).toBe('node');
+    expect(JSON.parse(ops(stage('node'), 'CMD')[0]!)).toEqual(['sh', '-c', 'exec node --enable-source-maps "$APP_ENTRY"']);
+    expect(JSON.parse(ops(stage('web'), 'CMD')[0]!)).toEqual(['node', 'web-server.mjs']);
+  });
+
+  it.each(DEPLOYABLES.map((d) => [d.name, d] as const))('%s: its build arguments name a bundle infra/build/bundle.ts writes and the port it serves', (_n, d) => {
+    const { target, args } = imageBuildOf(d);
+    const env = envPairs(ops(stage(target), 'ENV').join(' '), args);
+    const [port, portEnv] = d.kind === 'worker' ? [d.healthPort, WORKER_HEALTH_ENV] : [d.port, d.portEnv];
+    expect(env[portEnv!]).toBe(String(port));
+    if (target === 'web') {
+      expect(ops(stage('web'), 'COPY').map((c) => substitute(c, args))).toContain(`--from=build /app/${d.workspace}/${d.entry} ./public`);
       return;
     }
-    expect(cmd.at(-1)).toBe(`${d.workspace}/${d.entry}`);
-    const out = path.basename(d.entry, '.js');
-    const entries = defaultEntries(path.join(ROOT, d.workspace));
-    // A worker entry that is still being written is reported, not hidden.
-    expect(entries.map((e) => e.out), `${d.workspace} has a src entry for ${out}`).toContain(out);
+    expect(env.APP_ENTRY).toBe(`${d.workspace}/${d.entry}`);
+    expect(ops(stage('node'), 'COPY').map((c) => substitute(c, args))).toContain(`--from=build /app/${d.workspace}/dist ./${d.workspace}/dist`);
+    // The bundle an entry names: bundle.ts writes dist/<out>.js for each entry the workspace has.
+    const written = defaultEntries(path.join(ROOT, d.workspace)).map((e) => `dist/${e.out}.js`);
+    expect(written, `${d.workspace} has a src entry for ${d.entry}`).toContain(d.entry);
   });
 });
 
@@ -193,11 +214,14 @@ describe('infra/docker-compose.yml', () => {
     expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['mongo-data', 'redis-data']));
   });
 
-  it.each(DEPLOYABLES.map((d) => [d.name, d] as const))('runs %s from its Dockerfile, health-checked, after what it needs is healthy', async (_n, d) => {
+  it.each(DEPLOYABLES.map((d) => [d.name, d] as const))('runs %s built from the one Dockerfile with its arguments, health-checked, after what it needs is healthy', async (_n, d) => {
     const s = svc[d.name];
     expect(s, `service ${d.name}`).toBeDefined();
-    expect((s!.build as { dockerfile: string }).dockerfile).toBe(`infra/docker/${d.name}.Dockerfile`);
-    expect((s!.build as { context: string }).context).toBe('..');
+    const build = s!.build as { context: string; dockerfile: string; target: string; args: Record<string, string> };
+    expect(build.context).toBe('..');
+    expect(build.dockerfile).toBe('infra/docker/Dockerfile');
+    const { target, args } = imageBuildOf(d);
+    expect({ target: build.target, args: build.args }).toEqual({ target, args });
     expect((s!.healthcheck as { test: string[] }).test[0]).toBe('CMD');
     const deps = s!.depends_on as Record<string, { condition: string }>;
     expect(Object.keys(deps).length).toBeGreaterThan(0);
@@ -205,7 +229,7 @@ describe('infra/docker-compose.yml', () => {
       expect(v.condition, `${d.name} → ${dep}`).toBe('service_healthy');
       expect(svc[dep]?.healthcheck ?? dep, `${dep} has a healthcheck`).toBeTruthy();
     }
-    const shape = await loadShape(d);
+    const shape = await loadShape(d, ROOT);
     const have = envOf(s!);
     const missing = expectedEnv(d, shape ? Object.keys(shape) : undefined, ROOT).filter((k) => !have.has(k));
     expect(missing, `settings ${d.name} reads that compose does not give it`).toEqual([]);
@@ -215,6 +239,38 @@ describe('infra/docker-compose.yml', () => {
     expect(svc.router?.ports).toEqual(['4000:4000']);
     expect(svc.web?.ports).toEqual(['8080:8080']);
     expect(Object.keys(svc.router?.depends_on as object).sort()).toEqual(['items', 'rentals', 'reservations', 'stores']);
+  });
+});
+
+describe('CI image builds (.github/workflows/ci.yml)', () => {
+  type Step = { uses?: string; run?: string; with?: Record<string, unknown> };
+  type Job = { steps: Step[]; strategy?: { matrix: { include?: Record<string, string>[] } } };
+  const wf = parse(fs.readFileSync(path.join(ROOT, '.github', 'workflows', 'ci.yml'), 'utf8')) as { jobs: Record<string, Job> };
+  const build = Object.values(wf.jobs).find((j) => j.steps.some((s) => s.uses?.startsWith('docker/build-push-action@')))!;
+  const push = build?.steps.find((s) => s.uses?.startsWith('docker/build-push-action@'));
+
+  it('builds every deployable from the one Dockerfile, with the target and build arguments its matrix entry gives', () => {
+    expect(push, 'a job uses docker/build-push-action').toBeDefined();
+    expect(push!.with?.file).toBe('infra/docker/Dockerfile');
+    expect(push!.with?.target).toBe('${{ matrix.target }}');
+    const buildArgs = String(push!.with?.['build-args']).trim().split('\n').map((l) => l.trim());
+    expect(buildArgs).toEqual(['WORKSPACE=${{ matrix.workspace }}', 'ENTRY=${{ matrix.entry }}', 'PORT=${{ matrix.port }}', 'PORT_ENV=${{ matrix.port_env }}']);
+    const include = build.strategy?.matrix.include ?? [];
+    expect(include.map((e) => e.deployable).sort()).toEqual(DEPLOYABLES.map((d) => d.name).sort());
+    for (const d of DEPLOYABLES) {
+      const e = include.find((x) => x.deployable === d.name)!;
+      const { target, args } = imageBuildOf(d);
+      const passed = Object.fromEntries(
+        Object.entries({ WORKSPACE: e.workspace, ENTRY: e.entry, PORT: e.port, PORT_ENV: e.port_env }).filter(([, v]) => v !== undefined && v !== ''),
+      );
+      expect({ target: e.target, args: passed }, d.name).toEqual({ target, args });
+    }
+  });
+
+  it('builds on every run, and pushes tagged with the commit on main only', () => {
+    expect(String(push!.with?.push)).toMatch(/github\.event_name == 'push' && github\.ref == 'refs\/heads\/main'/);
+    expect(String(push!.with?.tags)).toMatch(/steps\.image\.outputs\.name \}\}:\$\{\{ github\.sha \}\}/);
+    expect(build.steps.map((s) => s.run ?? '').join('\n')).toMatch(/ghcr\.io\/\$\{GITHUB_REPOSITORY,,\}\/\$\{\{ matrix\.deployable \}\}/);
   });
 });
 

@@ -1,15 +1,16 @@
 /**
- * The rules every rendered set of manifests must meet (infra/k8s/manifests.test.ts
- * runs them on the base and the production overlay, and on broken copies to
- * prove they catch what they claim). Each check returns problems as strings;
- * none means the manifests pass.
+ * The rules kustomize's output must meet (infra/k8s/manifests.test.ts runs
+ * them on the base and the overlays, and on broken copies to prove they catch
+ * what they claim). Each check returns problems as strings; none means the
+ * manifests pass. Our policy, not Kubernetes': the schemas are checked too,
+ * by {@link validateSchemas}.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Deployable } from '../docker/deployables.js';
 import { WEB_SERVER_ENV, WORKER_HEALTH_ENV } from '../docker/deployables.js';
 import { dependencyClosure, findRepoRoot } from '../build/bundle.js';
-import type { K8sObject } from './render.js';
+import type { K8sObject } from './kustomize.js';
 
 type Obj = Record<string, unknown>;
 
@@ -45,6 +46,17 @@ export function envReadInSources(workspaceDir: string): string[] {
     }
   }
   return [...names].sort();
+}
+
+type Shape = Record<string, unknown>;
+
+/** Loads the zod config shape a deployable's code parses its environment with (none for web). */
+export async function loadShape(d: Deployable, root: string): Promise<Shape | undefined> {
+  if (!d.configModule || !d.configExport) return undefined;
+  const mod = (await import(path.join(root, d.configModule))) as Record<string, Shape>;
+  const shape = mod[d.configExport];
+  if (!shape) throw new Error(`${d.configModule} does not export ${d.configExport}`);
+  return shape;
 }
 
 /** The variables a deployable reads: shape keys plus direct process.env reads. */
@@ -181,7 +193,7 @@ export function checkWorkloads(objects: K8sObject[], expectations: Expectation[]
 
     problems.push(...probeProblems(w, c, d));
     if (d.kind === 'worker' && !d.healthPort && env.includes(WORKER_HEALTH_ENV)) {
-      problems.push(`${w}: its code can serve /healthz and /readyz on ${WORKER_HEALTH_ENV}: give it healthPort in infra/docker/deployables.ts (HTTP probes)`);
+      problems.push(`${w}: its code can serve /healthz and /readyz on ${WORKER_HEALTH_ENV}: give it healthPort in infra/docker/deployables.ts and HTTP probes on that port in its manifest`);
     }
     for (const kind of ['requests', 'limits'])
       for (const r of ['cpu', 'memory']) if (get(c, 'resources', kind, r) === undefined) problems.push(`${w}: no resources.${kind}.${r}`);
@@ -267,6 +279,35 @@ export function checkIngress(objects: K8sObject[]): string[] {
   for (const p of paths) {
     const svc = get(p, 'backend', 'service', 'name') as string;
     if (!find(objects, 'Service', svc)) problems.push(`Ingress: backend Service ${svc} does not exist`);
+  }
+  return problems;
+}
+
+/** Kinds whose objects carry a pod template (`spec.template.spec`). */
+const POD_TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
+
+/**
+ * Every container (init containers too) of every pod template: what the Pod
+ * Security Standard "restricted" (enforced in the production namespace)
+ * requires of it, and resource requests and limits.
+ */
+export function checkPods(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const o of objects.filter((x) => POD_TEMPLATE_KINDS.has(x.kind))) {
+    const podSpec = (get(o, 'spec', 'template', 'spec') ?? {}) as Obj;
+    const podSec = (podSpec.securityContext ?? {}) as Obj;
+    const containers = [...((podSpec.initContainers as Obj[] | undefined) ?? []), ...((podSpec.containers as Obj[] | undefined) ?? [])];
+    for (const c of containers) {
+      const w = `${o.kind} ${o.metadata.name}, container ${String(c.name)}`;
+      const sec = (c.securityContext ?? {}) as Obj;
+      if (sec.runAsNonRoot !== true && podSec.runAsNonRoot !== true) problems.push(`${w}: runAsNonRoot is not set`);
+      if (sec.allowPrivilegeEscalation !== false) problems.push(`${w}: allowPrivilegeEscalation is not false`);
+      if (!((get(sec, 'capabilities', 'drop') as string[] | undefined) ?? []).includes('ALL')) problems.push(`${w}: capabilities.drop does not include ALL`);
+      const seccomp = get(sec, 'seccompProfile', 'type') ?? get(podSec, 'seccompProfile', 'type');
+      if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') problems.push(`${w}: no RuntimeDefault seccompProfile`);
+      for (const kind of ['requests', 'limits'])
+        for (const r of ['cpu', 'memory']) if (get(c, 'resources', kind, r) === undefined) problems.push(`${w}: no resources.${kind}.${r}`);
+    }
   }
   return problems;
 }
