@@ -8,7 +8,7 @@ import { EventBus, OutboxRelay } from '@rental/events';
 import type { Logger } from '@rental/observability';
 import type { RentalsConfig } from './config.js';
 import { RentalsData, rentalModel } from './data/index.js';
-import { SandboxPaymentProvider, type PaymentProvider } from './payments/index.js';
+import { paymentProviderFromConfig, type PaymentProvider } from './payments/index.js';
 import { RentalsService } from './service.js';
 
 /** Overrides for tests (and for wiring another provider). */
@@ -18,7 +18,7 @@ export interface RentalsOverrides {
   /** Database name prefix (the name becomes `<prefix>_rentals`). */
   dbPrefix?: string;
   logger?: Logger;
-  /** The payment provider; default the sandbox. */
+  /** A payment provider object to use instead of the one PAYMENT_PROVIDER names (tests wrap the sandbox to count its calls). */
   paymentProvider?: PaymentProvider;
 }
 
@@ -33,7 +33,13 @@ export interface RentalsRuntime {
   close(): Promise<void>;
 }
 
+/**
+ * Opens what both processes share. The payment provider is chosen first, so
+ * a provider refused by the configuration (the sandbox in production without
+ * ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION) stops start-up before anything connects.
+ */
 export async function openRuntime(config: RentalsConfig, overrides: RentalsOverrides, logger: Logger): Promise<RentalsRuntime> {
+  const provider = overrides.paymentProvider ?? paymentProviderFromConfig(config);
   const dbName = overrides.dbName ?? databaseName('rentals', overrides.dbPrefix);
   const conn = await connectDatabase(config.MONGODB_URI, dbName);
   try {
@@ -44,7 +50,7 @@ export async function openRuntime(config: RentalsConfig, overrides: RentalsOverr
     const relay = new OutboxRelay({ models: [model], bus, logger, sweepMs: config.OUTBOX_SWEEP_MS });
     const service = new RentalsService({
       data,
-      provider: overrides.paymentProvider ?? new SandboxPaymentProvider(),
+      provider,
       providerTimeoutMs: config.PAYMENT_PROVIDER_TIMEOUT_MS,
       relay,
       logger,

@@ -13,7 +13,7 @@
  * this file loads the config and handles SIGTERM.
  */
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '@rental/config';
+import { ConfigError, loadConfig } from '@rental/config';
 import { isDatabaseUp } from '@rental/db';
 import { startConsumer, type Consumer } from '@rental/events';
 import { createLogger } from '@rental/observability';
@@ -97,6 +97,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const running = await startRentalsWorker(config, { logger });
     onShutdownSignals(running.stop, (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
     logger.fatal({ err }, 'rentals worker failed to start');
     process.exit(1);
   }

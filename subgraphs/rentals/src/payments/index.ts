@@ -1,2 +1,3 @@
 export * from './provider.js';
 export * from './sandbox.js';
+export * from './from-config.js';

@@ -1,26 +1,41 @@
 /**
  * The payment provider seam. The rentals subgraph never talks to a card
- * network itself: it asks a {@link PaymentProvider}. The built-in one is the
- * sandbox ({@link SandboxPaymentProvider}); a real provider (Stripe, Adyen, …)
- * would implement the same interface.
+ * network itself: it asks a {@link PaymentProvider}, the one `PAYMENT_PROVIDER`
+ * names (`from-config.ts`). The only one built in is the sandbox
+ * ({@link SandboxPaymentProvider}), which moves no money; a real provider
+ * (a card processor's API) implements this same interface.
  *
  * Contract for implementations:
  * - `reference` is the idempotency key: the reservation id. A provider must
  *   answer a repeated `charge` with the same reference with the first result
- *   and move money at most once (real providers offer idempotency keys for
- *   exactly this). Rentals relies on it on every repeated charge: a saga
- *   retry or a concurrent duplicate calls the provider again before it learns
- *   (from its refused insert) that the charge is already recorded.
+ *   and move money at most once (pass it as the processor's idempotency key;
+ *   real processors offer one for exactly this). Rentals relies on it on
+ *   every repeated charge: a saga retry or a concurrent duplicate calls the
+ *   provider again before it learns (from its refused insert) that the
+ *   charge is already recorded.
  * - `refund` gives back what was charged under `reference` and not given back
  *   yet, so a repeated refund moves no money twice. A refund when nothing was
  *   charged (yet) moves nothing and still answers `REFUNDED` (a void):
  *   rentals voids a reservation whose charge it never recorded, and refunds
  *   again if that charge arrives after all. Concurrent refunds of one
  *   reference are allowed; one of them gives the money back.
- * - A declined card is an answer (`status: 'DECLINED'`), not an exception.
- *   Exceptions mean "no answer" (network, provider outage).
- * - `signal` aborts the call; an implementation must stop waiting, release
- *   whatever it holds (timers, sockets, listeners) and reject.
+ * - Outcomes: a declined card is an answer (`status: 'DECLINED'` with the
+ *   processor's reason), not an exception; rentals records it `DECLINED`
+ *   (the reservation ends `PAYMENT_FAILED`). An exception means "no answer"
+ *   (network, processor outage, a 5xx, an unreadable response): rentals
+ *   records a charge `FAILED` ("payment provider error") and answers a
+ *   refund `SERVICE_UNAVAILABLE` (retried later; the record still says the
+ *   money is owed). A token the provider cannot use at all belongs in
+ *   `supportsToken` (→ `BAD_USER_INPUT` on `paymentToken`, nothing charged).
+ * - Timeouts are rentals' job: every call gets a `signal` that aborts after
+ *   `PAYMENT_PROVIDER_TIMEOUT_MS`, and rentals stops waiting then (a charge
+ *   is recorded `FAILED`, "payment provider timed out"). An implementation
+ *   must pass the signal to its HTTP client, stop waiting, release whatever
+ *   it holds (timers, sockets, listeners) and reject; it must not retry past
+ *   the signal. A charge the processor completes after rentals gave up is
+ *   given back only when a later call of the reservation reaches the
+ *   processor with the same key (`service.ts`, "Crashes"); otherwise only a
+ *   reconciliation against the processor's records finds it.
  */
 
 export interface ChargeRequest {
@@ -58,12 +73,23 @@ export interface RefundResult {
   providerRef: string;
 }
 
+/** What rentals needs from a payment provider; see the contract above. */
 export interface PaymentProvider {
-  /** A short name for logs and the payment record. */
+  /** A short name for logs and the payment record (`sandbox`). */
   readonly name: string;
-  /** False when the provider does not know this token (the API answers `BAD_USER_INPUT`). */
+  /** False when the provider does not know this token (the API answers `BAD_USER_INPUT`, nothing is charged). */
   supportsToken(token: string): boolean;
+  /**
+   * Charges `amount` under the idempotency key `reference`: `PAID` or
+   * `DECLINED` (an answer); a repeat answers the first result. Rejects when
+   * there is no answer, or when `signal` aborts.
+   */
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /**
+   * Gives back what is held under `reference` (nothing for a void) and
+   * answers `REFUNDED`; a repeat moves nothing. Rejects when there is no
+   * answer, or when `signal` aborts.
+   */
   refund(request: RefundRequest): Promise<RefundResult>;
 }
 
