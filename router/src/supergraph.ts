@@ -5,10 +5,10 @@
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { resolve } from 'node:path';
-import { Supergraph } from '@apollo/federation-internals';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { ConfigError } from '@rental/config';
 import type { Logger } from '@rental/observability';
+import { supergraphSubgraphs } from './gateway-internals.js';
 
 export interface SubgraphEndpoint {
   name: string;
@@ -28,7 +28,7 @@ export function readSupergraph(path: string): string {
 /** The subgraphs a supergraph names, with their URLs as written in it. */
 export function subgraphsOf(supergraphSdl: string): SubgraphEndpoint[] {
   try {
-    return Supergraph.build(supergraphSdl).subgraphsMetadata().map(({ name, url }) => ({ name, url }));
+    return supergraphSubgraphs(supergraphSdl);
   } catch (err) {
     throw new ConfigError([`SUPERGRAPH_PATH: not a valid supergraph (${(err as Error).message.split('\n')[0]})`]);
   }

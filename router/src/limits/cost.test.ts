@@ -5,10 +5,10 @@
  * refusal names the costliest path.
  */
 import { composeServices } from '@apollo/composition';
-import { Supergraph } from '@apollo/federation-internals';
 import { parse, type GraphQLSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { parseRouterConfig } from '../config.js';
+import { loadSupergraph } from '../gateway-internals.js';
 import { CostDirectives, estimateCost } from './cost.js';
 import { checkCost, type OperationLimits } from './operation.js';
 
@@ -17,7 +17,7 @@ function supergraph(typeDefs: string): { schema: GraphQLSchema; directives: Cost
   const composed = composeServices([{ name: 'catalog', url: 'http://catalog', typeDefs: parse(typeDefs) }]);
   if (composed.errors) throw new Error(composed.errors.map(String).join('\n'));
   const sdl = composed.supergraphSdl;
-  return { schema: Supergraph.build(sdl).apiSchema().toGraphQLJSSchema(), directives: CostDirectives.fromSupergraph(sdl), sdl };
+  return { schema: loadSupergraph(sdl).apiGraphQLSchema, directives: CostDirectives.fromSupergraph(sdl), sdl };
 }
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@listSize"])';

@@ -11,16 +11,17 @@
  * Errors in the pushed event travel with it: the gateway attaches them
  * (with `serviceName`) to the result, next to whatever data could be
  * resolved. An event with errors and no data is forwarded as errors only.
+ *
+ * The gateway's executor is reached through gateway-internals.ts (the one
+ * module that touches its undocumented exports).
  */
-import { executeQueryPlan, type GraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLError, ExecutionResult } from 'graphql';
-import type { PlanNode, QueryPlan } from '@apollo/query-planner';
 import type { Logger } from '@rental/observability';
+import { executeSubscriptionEvent } from '../gateway-internals.js';
 import type { RouterContext } from '../identity.js';
 import type { PreparedSubscription } from './planner.js';
 import type { UpstreamEvent } from './upstream.js';
-
-type RequestContext = Parameters<typeof executeQueryPlan>[2];
 
 /** What {@link executeEvent} needs about the subscriber. */
 export interface EventContext {
@@ -50,24 +51,16 @@ export async function executeEvent(
   const pushed: GraphQLDataSource<RouterContext> = {
     process: async () => ({ data: event.data, ...(event.errors ? { errors: event.errors } : {}) }),
   } as GraphQLDataSource<RouterContext>;
-  const node: PlanNode = rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary;
-  const plan: QueryPlan = { kind: 'QueryPlan', node };
-  const requestContext = {
-    request: { query: undefined, variables: prepared.variables, operationName: prepared.operationName },
+  const result = await executeSubscriptionEvent({
+    plan: { primary, rest },
+    services: { ...state.services, [primary.serviceName]: pushed },
+    operationContext: prepared.operationContext,
+    supergraph: state,
+    variables: prepared.variables,
+    operationName: prepared.operationName,
     context,
     logger,
-    metrics: {},
-    operationName: prepared.operationName ?? null,
-  } as unknown as RequestContext;
-
-  const result = await executeQueryPlan(
-    plan,
-    { ...state.services, [primary.serviceName]: pushed },
-    requestContext,
-    prepared.operationContext,
-    state.supergraphSchema,
-    state.apiSchema,
-  );
+  });
   return {
     data: result.data ?? null,
     ...(result.errors && result.errors.length > 0 ? { errors: result.errors } : {}),

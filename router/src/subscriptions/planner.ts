@@ -19,13 +19,19 @@ import type { DocumentNode, GraphQLError as GraphQLErrorType, GraphQLSchema, Ope
 import { GraphQLError, getOperationAST, getVariableValues, parse, specifiedRules, validate } from './graphql.js';
 import { CostDirectives } from '../limits/cost.js';
 import { costVerdict, shapeRule, type OperationLimits } from '../limits/operation.js';
-import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
-import { buildOperationContext, type GraphQLDataSource, type ServiceEndpointDefinition } from '@apollo/gateway';
+import type { GraphQLDataSource } from '@apollo/gateway';
+import {
+  loadSupergraph,
+  operationContext,
+  planSubscription,
+  type ApiSchema,
+  type FetchNode,
+  type LoadedSupergraph,
+  type OperationContext,
+  type PlanNode,
+} from '../gateway-internals.js';
 import type { RouterContext } from '../identity.js';
 import { subgraphsOf } from '../supergraph.js';
-
-type OperationContext = ReturnType<typeof buildOperationContext>;
 
 /** What a graphql-ws `subscribe` message carries. */
 export interface OperationRequest {
@@ -39,7 +45,7 @@ export interface SupergraphState {
   /** The supergraph as graphql-js (what `executeQueryPlan` resolves against). */
   supergraphSchema: GraphQLSchema;
   /** The public schema (federation-internals form, for the executor). */
-  apiSchema: Schema;
+  apiSchema: ApiSchema;
   /** The public schema (graphql-js form, for validation). */
   apiGraphQLSchema: GraphQLSchema;
   /** Data sources for the fetches of each event's rest, by subgraph name. */
@@ -100,7 +106,7 @@ function codedError(message: string, code: string, original?: GraphQLErrorType):
  */
 export class SubscriptionPlanner {
   private current:
-    | { state: SupergraphState; planner: QueryPlanner; cost: CostDirectives; cache: Map<string, CachedPlan> }
+    | { state: SupergraphState; supergraph: LoadedSupergraph; cost: CostDirectives; cache: Map<string, CachedPlan> }
     | undefined;
 
   /** The router's operation limits, applied to operations over WebSocket as over HTTP (set by the router). */
@@ -108,15 +114,14 @@ export class SubscriptionPlanner {
 
   constructor(
     private readonly overrides: Record<string, string>,
-    private readonly buildService: (def: ServiceEndpointDefinition) => GraphQLDataSource<RouterContext>,
+    private readonly buildService: (def: { name: string; url?: string }) => GraphQLDataSource<RouterContext>,
     /** Picks one http URL of a subgraph's `url|url` spec (default: the first). */
     private readonly pickUrl: (name: string, spec: string) => string = (_name, spec) => spec.split('|')[0] ?? spec,
   ) {}
 
   /** Loads a supergraph (called by the gateway on every load or update). */
   update(supergraphSdl: string): void {
-    const supergraph = Supergraph.build(supergraphSdl);
-    const apiSchema = supergraph.apiSchema();
+    const supergraph = loadSupergraph(supergraphSdl);
     const services: SupergraphState['services'] = {};
     const wsUrls: SupergraphState['wsUrls'] = {};
     const specs: Record<string, string> = {};
@@ -131,14 +136,14 @@ export class SubscriptionPlanner {
     const wsUrl = (serviceName: string) => (specs[serviceName] ? toWs(pickUrl(serviceName, specs[serviceName])) : undefined);
     this.current = {
       state: {
-        supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
-        apiSchema,
-        apiGraphQLSchema: apiSchema.toGraphQLJSSchema(),
+        supergraphSchema: supergraph.supergraphSchema,
+        apiSchema: supergraph.apiSchema,
+        apiGraphQLSchema: supergraph.apiGraphQLSchema,
         services,
         wsUrls,
         wsUrl,
       },
-      planner: new QueryPlanner(supergraph),
+      supergraph,
       cost: CostDirectives.fromSupergraph(supergraphSdl),
       cache: new Map(),
     };
@@ -166,7 +171,7 @@ export class SubscriptionPlanner {
     const key = `${operationName ?? ''}\u0000${request.query}`;
     let cached = current.cache.get(key);
     if (!cached) {
-      const built = this.build(current.state, current.planner, request.query, operationName);
+      const built = this.build(current.supergraph, request.query, operationName);
       if (Array.isArray(built)) return built;
       cached = built;
       if (current.cache.size >= PLAN_CACHE_SIZE) current.cache.delete(current.cache.keys().next().value as string);
@@ -202,12 +207,7 @@ export class SubscriptionPlanner {
     };
   }
 
-  private build(
-    state: SupergraphState,
-    planner: QueryPlanner,
-    query: string,
-    operationName: string | undefined,
-  ): CachedPlan | GraphQLErrorType[] {
+  private build(supergraph: LoadedSupergraph, query: string, operationName: string | undefined): CachedPlan | GraphQLErrorType[] {
     let document: DocumentNode;
     try {
       document = parse(query, this.limits ? { maxTokens: this.limits.maxTokens } : undefined);
@@ -215,21 +215,21 @@ export class SubscriptionPlanner {
       const e = err as GraphQLErrorType;
       return [codedError(e.message, 'GRAPHQL_PARSE_FAILED', e)];
     }
-    const invalid = validate(state.apiGraphQLSchema, document, this.limits ? [...specifiedRules, shapeRule(this.limits)] : undefined);
+    const invalid = validate(supergraph.apiGraphQLSchema, document, this.limits ? [...specifiedRules, shapeRule(this.limits)] : undefined);
     if (invalid.length > 0) return invalid.map((e) => codedError(e.message, 'GRAPHQL_VALIDATION_FAILED', e));
     const operation = getOperationAST(document, operationName);
     if (!operation) {
       const message = operationName ? `Unknown operation named "${operationName}"` : 'Must provide operation name if query contains multiple operations';
       return [codedError(message, 'GRAPHQL_VALIDATION_FAILED')];
     }
-    const operationContext = buildOperationContext({ schema: state.apiGraphQLSchema, operationDocument: document, operationName });
-    if (operation.operation !== 'subscription') return { document, operation, operationContext };
+    const context = operationContext(supergraph.apiGraphQLSchema, document, operationName);
+    if (operation.operation !== 'subscription') return { document, operation, operationContext: context };
     try {
-      const plan = planner.buildQueryPlan(operationFromDocument(state.apiSchema, document, { operationName }));
-      if (plan.node?.kind !== 'Subscription') {
+      const plan = planSubscription(supergraph, document, operationName);
+      if (!plan) {
         return [codedError('This subscription cannot be planned on the current supergraph', 'GRAPHQL_VALIDATION_FAILED')];
       }
-      return { document, operation, operationContext, primary: plan.node.primary, rest: plan.node.rest };
+      return { document, operation, operationContext: context, primary: plan.primary, rest: plan.rest };
     } catch (err) {
       return [codedError((err as Error).message, 'GRAPHQL_VALIDATION_FAILED')];
     }
