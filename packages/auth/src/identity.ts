@@ -1,6 +1,7 @@
 /**
  * Who is calling, as every service sees it: roles, the identity, the headers
- * that carry it, and the checks resolvers make with it.
+ * that carry it, and the role check resolvers make with it (who may see a
+ * reservation or act for a store: access.ts).
  */
 import { errors as joseErrors, type JWTPayload } from 'jose';
 
@@ -70,12 +71,4 @@ export function explainAuthError(err: unknown): AuthError {
 export function requireRole(identity: Identity, ...roles: Role[]): void {
   if (identity.role === 'ANONYMOUS') throw new AuthError('sign in to do this', 'UNAUTHENTICATED');
   if (!roles.includes(identity.role)) throw new AuthError(`needs role ${roles.join(' or ')}`, 'FORBIDDEN');
-}
-
-/** STAFF may act only for their own store; ADMIN for any; others not at all. */
-export function requireStoreAccess(identity: Identity, storeId: string): void {
-  requireRole(identity, 'STAFF', 'ADMIN');
-  if (identity.role === 'STAFF' && identity.storeId !== storeId) {
-    throw new AuthError('staff may act only for their own store', 'FORBIDDEN');
-  }
 }

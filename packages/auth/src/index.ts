@@ -28,11 +28,11 @@ export {
   identityKey,
   explainAuthError,
   requireRole,
-  requireStoreAccess,
   type UserRole,
   type Role,
   type Identity,
 } from './identity.js';
+export { mayViewReservation, mayActForStore, requireStoreAccess, type ReservationParties } from './access.js';
 export { verifyUserToken, signUserToken, type UserTokenOptions } from './user-token.js';
 export {
   INTERNAL_TOKEN_TTL_SECONDS,
