@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import mongoose from 'mongoose';
 import type { Deployable } from '../docker/deployables.js';
 import { WEB_SERVER_ENV, WORKER_HEALTH_ENV } from '../docker/deployables.js';
 import { dependencyClosure, findRepoRoot } from '../build/bundle.js';
@@ -307,6 +308,89 @@ export function checkPods(objects: K8sObject[]): string[] {
       if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') problems.push(`${w}: no RuntimeDefault seccompProfile`);
       for (const kind of ['requests', 'limits'])
         for (const r of ['cpu', 'memory']) if (get(c, 'resources', kind, r) === undefined) problems.push(`${w}: no resources.${kind}.${r}`);
+    }
+  }
+  return problems;
+}
+
+/** The value after `flag` in a container's command and args. */
+function flagValue(c: Obj, flag: string): string | undefined {
+  const argv = [...((c.command as string[] | undefined) ?? []), ...((c.args as string[] | undefined) ?? [])];
+  const i = argv.indexOf(flag);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/** A Secret's value (data is base64, stringData plain). */
+function secretValue(secret: K8sObject | undefined, key: string): string | undefined {
+  const plain = get(secret, 'stringData', key);
+  if (typeof plain === 'string') return plain;
+  const encoded = get(secret, 'data', key);
+  return typeof encoded === 'string' ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;
+}
+
+/**
+ * MongoDB as a replica set of `members` (production): the StatefulSet runs
+ * that many with --replSet and a key file; a Job initiates the set with
+ * exactly those members; a PodDisruptionBudget keeps a majority up; and the
+ * services' MONGODB_URI (parsed by the MongoDB driver itself) lists those
+ * members with replicaSet, w=majority and retryWrites.
+ */
+export function checkMongoReplicaSet(objects: K8sObject[], members = 3): string[] {
+  const problems: string[] = [];
+  const ss = find(objects, 'StatefulSet', 'mongodb');
+  if (!ss) return ['StatefulSet mongodb is missing'];
+  const replicas = get(ss, 'spec', 'replicas');
+  if (replicas !== members) problems.push(`StatefulSet mongodb: replicas is ${String(replicas)}, not ${members}`);
+  const c = ((get(ss, 'spec', 'template', 'spec', 'containers') as Obj[] | undefined) ?? []).find((x) => x.name === 'mongodb') ?? {};
+  const replSet = flagValue(c, '--replSet');
+  if (!replSet) problems.push('StatefulSet mongodb: not started with --replSet');
+  const keyFile = flagValue(c, '--keyFile');
+  const mounts = ((c.volumeMounts as Obj[] | undefined) ?? []).map((m) => String(m.mountPath));
+  if (!keyFile) problems.push('StatefulSet mongodb: no --keyFile (replica set members with access control must authenticate to each other)');
+  else if (!mounts.some((m) => keyFile.startsWith(`${m}/`))) problems.push(`StatefulSet mongodb: --keyFile ${keyFile} is on no volume it mounts`);
+  const port = ((c.ports as Obj[] | undefined) ?? [])[0]?.containerPort ?? 27017;
+  const hosts = Array.from({ length: members }, (_, i) => `mongodb-${i}.${String(get(ss, 'spec', 'serviceName'))}:${String(port)}`);
+
+  const job = objects.find(
+    (o) => o.kind === 'Job' && ((get(o, 'spec', 'template', 'spec', 'containers') as Obj[] | undefined) ?? []).some((x) => ((x.env as Obj[] | undefined) ?? []).some((e) => e.name === 'REPLICA_SET')),
+  );
+  if (!job) problems.push('no Job initiates the replica set (a container with REPLICA_SET in its env)');
+  else {
+    const jc = ((get(job, 'spec', 'template', 'spec', 'containers') as Obj[] | undefined) ?? []).find((x) => ((x.env as Obj[] | undefined) ?? []).some((e) => e.name === 'REPLICA_SET'))!;
+    const env = Object.fromEntries(((jc.env as Obj[] | undefined) ?? []).map((e) => [e.name, e.value]));
+    if (env.REPLICA_SET !== replSet) problems.push(`Job ${job.metadata.name}: REPLICA_SET ${String(env.REPLICA_SET)} is not the StatefulSet's --replSet ${String(replSet)}`);
+    if (env.MEMBERS !== hosts.join(',')) problems.push(`Job ${job.metadata.name}: MEMBERS ${String(env.MEMBERS)} are not the StatefulSet's pods ${hosts.join(',')}`);
+    if (!['OnFailure', 'Never'].includes(String(get(job, 'spec', 'template', 'spec', 'restartPolicy')))) problems.push(`Job ${job.metadata.name}: restartPolicy must be OnFailure or Never`);
+    const scripts = ((get(job, 'spec', 'template', 'spec', 'volumes') as Obj[] | undefined) ?? [])
+      .map((v) => find(objects, 'ConfigMap', String(get(v, 'configMap', 'name'))))
+      .flatMap((cm) => Object.values((cm?.data ?? {}) as Record<string, string>));
+    if (!scripts.some((text) => text.includes('rs.initiate('))) problems.push(`Job ${job.metadata.name}: mounts no ConfigMap with a script that calls rs.initiate(`);
+  }
+
+  const podLabels = (get(ss, 'spec', 'template', 'metadata', 'labels') ?? {}) as Record<string, string>;
+  const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && selects(get(o, 'spec', 'selector'), podLabels));
+  const maxUnavailable = get(pdb, 'spec', 'maxUnavailable');
+  const minAvailable = get(pdb, 'spec', 'minAvailable');
+  if (!pdb) problems.push('StatefulSet mongodb: no PodDisruptionBudget selects its pods');
+  else if (!(maxUnavailable === 1 || (typeof minAvailable === 'number' && minAvailable > members / 2)))
+    problems.push(`PodDisruptionBudget ${pdb.metadata.name}: must keep a majority of the ${members} members (maxUnavailable: 1)`);
+
+  const uri = secretValue(find(objects, 'Secret', 'rental-secrets'), 'MONGODB_URI');
+  if (!uri) problems.push('Secret rental-secrets: no MONGODB_URI');
+  else {
+    let options: InstanceType<typeof mongoose.mongo.MongoClient>['options'] | undefined;
+    try {
+      options = new mongoose.mongo.MongoClient(uri).options;
+    } catch (err) {
+      problems.push(`MONGODB_URI: the MongoDB driver refuses it: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (options) {
+      const listed = options.hosts.map(String).sort();
+      if (listed.join(',') !== [...hosts].sort().join(',')) problems.push(`MONGODB_URI: lists ${listed.join(',')}, not the members ${hosts.join(',')}`);
+      if (options.replicaSet !== replSet) problems.push(`MONGODB_URI: replicaSet is ${String(options.replicaSet)}, not ${String(replSet)}`);
+      if (options.writeConcern?.w !== 'majority') problems.push('MONGODB_URI: no w=majority');
+      // Said outright: the driver's default (true) is not what the reader of the Secret sees.
+      if (new URLSearchParams(uri.split('?')[1] ?? '').get('retryWrites') !== 'true') problems.push('MONGODB_URI: no retryWrites=true');
     }
   }
   return problems;

@@ -6,9 +6,9 @@
  * and our policy (checks.ts) holds: probes, resources, rollout, security, an
  * autoscaler and a PodDisruptionBudget per Deployment, every setting the code
  * reads (its zod config shape, plus direct process.env reads) in a ConfigMap
- * or Secret it gets, what the restricted Pod Security Standard requires of
- * every container, and the datastores. Broken copies prove the checks fail
- * when they should. The CI workflow is checked here too.
+ * or Secret it gets, the datastores, and in production MongoDB as a
+ * three-member replica set. Broken copies prove the checks fail when they
+ * should. The CI workflow is checked here too.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { DEPLOYABLES } from '../docker/deployables.js';
-import { checkDatastores, checkIngress, checkPods, checkWorkloads, expectedEnv, loadShape, validateSchemas, type Expectation } from './checks.js';
+import { checkDatastores, checkIngress, checkMongoReplicaSet, checkPods, checkWorkloads, expectedEnv, loadShape, validateSchemas, type Expectation } from './checks.js';
 import { findKustomize, kustomizeBuild, pinnedKustomizeVersion, type K8sObject } from './kustomize.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -62,8 +62,16 @@ function render(k8sDir: string, kustomization: string): K8sObject[] {
   return objects;
 }
 
-function allProblems(objects: K8sObject[]): string[] {
-  return [...checkWorkloads(objects, expectations), ...checkPods(objects), ...checkIngress(objects), ...checkDatastores(objects)];
+const inCluster = (kustomization: string) => kustomization !== 'overlays/production-managed';
+
+function allProblems(objects: K8sObject[], kustomization = 'overlays/production'): string[] {
+  return [
+    ...checkWorkloads(objects, expectations),
+    ...checkPods(objects),
+    ...checkIngress(objects),
+    ...(inCluster(kustomization) ? checkDatastores(objects) : []),
+    ...(kustomization.startsWith('overlays/production') && inCluster(kustomization) ? checkMongoReplicaSet(objects) : []),
+  ];
 }
 
 describe(`kustomize (${kustomize.version})`, () => {
@@ -75,7 +83,7 @@ describe(`kustomize (${kustomize.version})`, () => {
   });
 });
 
-const KUSTOMIZATIONS = ['base', 'overlays/production'];
+const KUSTOMIZATIONS = ['base', 'overlays/production', 'overlays/production-managed'];
 
 describe.each(KUSTOMIZATIONS)('kustomization %s', (kustomization) => {
   let objects: K8sObject[];
@@ -83,13 +91,15 @@ describe.each(KUSTOMIZATIONS)('kustomization %s', (kustomization) => {
     objects = render(copyOfManifests(), kustomization);
   });
 
-  it('renders every deployable, both datastores and the Ingress', () => {
+  it('renders every deployable, the datastores (unless managed) and the Ingress', () => {
     const names = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name).sort();
     const deployables = DEPLOYABLES.map((d) => d.name).sort();
     expect(names('Deployment')).toEqual(deployables);
     expect(names('HorizontalPodAutoscaler')).toEqual(deployables);
-    expect(names('PodDisruptionBudget')).toEqual(deployables);
-    expect(names('StatefulSet')).toEqual(['mongodb', 'redis']);
+    const production = kustomization === 'overlays/production';
+    expect(names('PodDisruptionBudget')).toEqual([...deployables, ...(production ? ['mongodb'] : [])].sort());
+    expect(names('StatefulSet')).toEqual(inCluster(kustomization) ? ['mongodb', 'redis'] : []);
+    expect(names('Job')).toEqual(production ? ['mongodb-init-replica-set'] : []);
     expect(names('Ingress')).toHaveLength(1);
     expect(names('Secret')).toEqual(['rental-secrets']);
   });
@@ -99,7 +109,7 @@ describe.each(KUSTOMIZATIONS)('kustomization %s', (kustomization) => {
   });
 
   it('meets the policy: probes, resources, rollout and security settings, an HPA and a PDB, every setting per workload, the datastores', () => {
-    expect(allProblems(objects)).toEqual([]);
+    expect(allProblems(objects, kustomization)).toEqual([]);
   });
 });
 
@@ -116,6 +126,29 @@ describe('production overlay', () => {
       expect(image).not.toMatch(/:latest$/);
       expect(o.metadata.namespace).toBe('rental');
     }
+  });
+
+  it('runs MongoDB as a three-member replica set, initiated by a Job, that the services reach with w=majority', () => {
+    expect(checkMongoReplicaSet(objects)).toEqual([]);
+    const ss = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'mongodb') as K8sObject & { spec: { replicas: number } };
+    expect(ss.spec.replicas).toBe(3);
+    const secret = objects.find((o) => o.kind === 'Secret') as K8sObject & { data: Record<string, string> };
+    const uri = Buffer.from(secret.data.MONGODB_URI!, 'base64').toString();
+    expect(uri).toMatch(/[?&]replicaSet=rs0(&|$)/);
+    expect(uri).toMatch(/[?&]w=majority(&|$)/);
+  });
+
+  it("keeps Redis's append-only file on a volume claim", () => {
+    expect(checkDatastores(objects)).toEqual([]);
+  });
+
+  it('ships a replica set script that parses as JavaScript', () => {
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'mongodb-init-replica-set') as K8sObject & { data: Record<string, string> };
+    const file = path.join(tmp, 'mongodb-init-replica-set.js');
+    fs.writeFileSync(file, cm.data['mongodb-init-replica-set.js']!);
+    const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
   });
 
   it('keeps its real secret file out of git and out of the image build context', () => {
@@ -179,6 +212,22 @@ describe('the checks catch broken manifests (modified copies)', () => {
   it('a container that the restricted Pod Security Standard would refuse', () => {
     const objects = brokenProduction((d) => editFile(path.join(d, 'base', 'redis.yaml'), (s) => s.replace(/^ {12}allowPrivilegeEscalation: false\n/m, '')));
     expect(allProblems(objects)).toContain('StatefulSet redis, container redis: allowPrivilegeEscalation is not false');
+  });
+
+  it('a single MongoDB member, without its init Job, and a connection string without replicaSet and w=majority', () => {
+    const objects = brokenProduction((d) => {
+      editFile(production(d, 'datastores.yaml'), (s) => s.replace(/^ {2}replicas: 3\n/m, '').replace(', "--replSet", "rs0"', ''));
+      editFile(production(d, 'kustomization.yaml'), (s) => s.replace(/^ {2}- mongodb-replica-set\.yaml\n/m, ''));
+      editFile(production(d, 'secrets.env'), (s) => s.replace(/^MONGODB_URI=.*$/m, 'MONGODB_URI=mongodb://u:p@mongodb-0.mongodb:27017/?authSource=admin'));
+    });
+    const problems = checkMongoReplicaSet(objects);
+    expect(problems).toContain('StatefulSet mongodb: replicas is 1, not 3');
+    expect(problems).toContain('StatefulSet mongodb: not started with --replSet');
+    expect(problems).toContain('no Job initiates the replica set (a container with REPLICA_SET in its env)');
+    expect(problems).toContain('StatefulSet mongodb: no PodDisruptionBudget selects its pods');
+    expect(problems).toContain('MONGODB_URI: no w=majority');
+    expect(problems).toContain('MONGODB_URI: no retryWrites=true');
+    expect(problems.join('\n')).toMatch(/MONGODB_URI: lists mongodb-0\.mongodb:27017, not the members/);
   });
 
   it('an invalid object fails schema validation', async () => {
