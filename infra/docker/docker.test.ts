@@ -296,7 +296,7 @@ describe('web-server.mjs (the web image server)', () => {
       });
     });
     wss = new WebSocketServer({ server: upstream, path: '/graphql' });
-    wss.on('connection', (socket) => socket.on('message', (m) => socket.send(`echo:${String(m)}:${socket.protocol}`)));
+    wss.on('connection', (socket) => socket.on('message', (m) => socket.send(`echo:${(m as Buffer).toString('utf8')}:${socket.protocol}`)));
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const upPort = (upstream.address() as { port: number }).port;
     server = spawn(process.execPath, [path.join(HERE, 'web-server.mjs')], {
@@ -347,7 +347,7 @@ describe('web-server.mjs (the web image server)', () => {
     const ws = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
     const reply = await new Promise<string>((resolve, reject) => {
       ws.on('open', () => ws.send('hello'));
-      ws.on('message', (m) => resolve(String(m)));
+      ws.on('message', (m) => resolve((m as Buffer).toString('utf8')));
       ws.on('error', reject);
     });
     ws.close();

@@ -348,7 +348,7 @@ export function checkMongoReplicaSet(objects: K8sObject[], members = 3): string[
   const mounts = ((c.volumeMounts as Obj[] | undefined) ?? []).map((m) => String(m.mountPath));
   if (!keyFile) problems.push('StatefulSet mongodb: no --keyFile (replica set members with access control must authenticate to each other)');
   else if (!mounts.some((m) => keyFile.startsWith(`${m}/`))) problems.push(`StatefulSet mongodb: --keyFile ${keyFile} is on no volume it mounts`);
-  const port = ((c.ports as Obj[] | undefined) ?? [])[0]?.containerPort ?? 27017;
+  const port = Number(((c.ports as Obj[] | undefined) ?? [])[0]?.containerPort ?? 27017);
   const hosts = Array.from({ length: members }, (_, i) => `mongodb-${i}.${String(get(ss, 'spec', 'serviceName'))}:${String(port)}`);
 
   const job = objects.find(
@@ -357,7 +357,7 @@ export function checkMongoReplicaSet(objects: K8sObject[], members = 3): string[
   if (!job) problems.push('no Job initiates the replica set (a container with REPLICA_SET in its env)');
   else {
     const jc = ((get(job, 'spec', 'template', 'spec', 'containers') as Obj[] | undefined) ?? []).find((x) => ((x.env as Obj[] | undefined) ?? []).some((e) => e.name === 'REPLICA_SET'))!;
-    const env = Object.fromEntries(((jc.env as Obj[] | undefined) ?? []).map((e) => [e.name, e.value]));
+    const env: Record<string, unknown> = Object.fromEntries(((jc.env as Obj[] | undefined) ?? []).map((e) => [String(e.name), e.value]));
     if (env.REPLICA_SET !== replSet) problems.push(`Job ${job.metadata.name}: REPLICA_SET ${String(env.REPLICA_SET)} is not the StatefulSet's --replSet ${String(replSet)}`);
     if (env.MEMBERS !== hosts.join(',')) problems.push(`Job ${job.metadata.name}: MEMBERS ${String(env.MEMBERS)} are not the StatefulSet's pods ${hosts.join(',')}`);
     if (!['OnFailure', 'Never'].includes(String(get(job, 'spec', 'template', 'spec', 'restartPolicy')))) problems.push(`Job ${job.metadata.name}: restartPolicy must be OnFailure or Never`);
