@@ -258,7 +258,7 @@ describe('authorization', () => {
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
-  it('a rental is visible to its customer, staff of its store and admin; null for others', async () => {
+  it('a rental is visible to its customer, staff of its store and admin; null for others (a service: FORBIDDEN on rental(id))', async () => {
     const { reservationId, rental } = await paidRental('carol');
     const read = async (identity: Parameters<TestRentals['gql']>[2]) => {
       const q = await t.gql<{ rental: Rental | null }>(RENTAL, { id: rental.id }, identity);
@@ -276,6 +276,12 @@ describe('authorization', () => {
     expect(await read(as.admin)).toEqual([rental.id, rental.id]);
     expect(await read(as.customer('mallory'))).toEqual([null, null]);
     expect(await read(as.staff('store-2'))).toEqual([null, null]);
+    // A service identity is for chargePayment and refundPayment, not for reading rentals.
+    const q = await t.gql<{ rental: Rental | null }>(RENTAL, { id: rental.id }, as.service);
+    expect(q.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const e = await t.gql<{ _entities: Array<{ rental: Rental | null }> }>(RESERVATION_RENTAL, { reps: [{ __typename: 'Reservation', id: reservationId }] }, as.service);
+    expect(e.errors).toBeUndefined();
+    expect(e.data?._entities[0]?.rental).toBeNull();
   });
 
   it('resolves many Reservation representations in one batch, null where there is no rental', async () => {

@@ -6,21 +6,21 @@
  *   (other roles FORBIDDEN before the rental is even looked up).
  * - `chargePayment`, `refundPayment`: SERVICE only.
  * - Reading a rental (`Query.rental`, `Reservation.rental`, the `Rental`
- *   entity): its customer, STAFF of its store, ADMIN, SERVICE; anyone else
+ *   entity): whoever may see its reservation (`mayViewReservation` in
+ *   `@rental/auth`: its customer, STAFF of its store, ADMIN); anyone else
  *   gets `null` rather than an error, so the field neither fails a whole
  *   federated reservation query nor reveals that a rental exists. A void
  *   marker (a refund that came before any charge) is no rental and is not
  *   shown either.
  */
-import { requireRole, requireStoreAccess, type Identity } from '@rental/auth';
-import { canViewRental } from './domain/index.js';
+import { mayViewReservation, requireRole, requireStoreAccess, type Identity } from '@rental/auth';
 import { isVoidMarker, type RentalDoc, type StoredRental } from './data/index.js';
 import type { RentalsContext } from './context.js';
 import type { ChargeInput } from './service.js';
 
 function visible(identity: Identity, doc: StoredRental | null): RentalDoc | null {
   if (!doc || isVoidMarker(doc)) return null;
-  return canViewRental(identity, doc) ? doc : null;
+  return mayViewReservation(identity, doc) ? doc : null;
 }
 
 const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
@@ -28,7 +28,7 @@ const iso = (d: Date | string | null | undefined): string | null => (d ? new Dat
 export const resolvers = {
   Query: {
     async rental(_: unknown, args: { id: string }, ctx: RentalsContext): Promise<RentalDoc | null> {
-      requireRole(ctx.identity, 'CUSTOMER', 'STAFF', 'ADMIN', 'SERVICE');
+      requireRole(ctx.identity, 'CUSTOMER', 'STAFF', 'ADMIN');
       return visible(ctx.identity, await ctx.rentalById.load(args.id));
     },
   },

@@ -5,7 +5,7 @@
  * answer from the write model, `myReservations` and `reservationStatus` from
  * the view, so the customer page needs no write-model read.
  */
-import { AuthError, requireRole, type Identity } from '@rental/auth';
+import { AuthError, mayViewReservation, requireRole, type Identity } from '@rental/auth';
 import { badInput, notFound } from '@rental/errors';
 import { pageSize, toConnection } from '@rental/subgraph-server/pagination';
 import {
@@ -115,21 +115,6 @@ async function viewOf(r: ReservationView, ctx: ReservationsContext): Promise<Vie
   return doc ? viewFields(viewDocFacts(doc)) : { version: 0, storeOrderId: null, storeOrderStatus: null, rentalId: null, rentalStatus: null };
 }
 
-/** Non-throwing form of assertCanView, for each pushed change. */
-function mayView(identity: Identity, r: { customerId: string | null; storeId: string | null }): boolean {
-  switch (identity.role) {
-    case 'ADMIN':
-    case 'SERVICE':
-      return true;
-    case 'CUSTOMER':
-      return r.customerId === identity.sub;
-    case 'STAFF':
-      return identity.storeId !== undefined && r.storeId === identity.storeId;
-    default:
-      return false;
-  }
-}
-
 function optionalCount(field: string, value: number | null | undefined): number | null {
   if (value === null || value === undefined) return null;
   if (!Number.isInteger(value) || value < 0) throw badInput(field, 'must be 0 or more');
@@ -144,7 +129,7 @@ interface StatusArgs {
 
 async function subscribeStatus(args: StatusArgs, ctx: ReservationsContext): Promise<UpdateStream> {
   const { identity } = ctx;
-  requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN', 'SERVICE');
+  requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN');
   const sinceVersion = optionalCount('sinceVersion', args.sinceVersion);
   const sinceSequence = optionalCount('sinceSequence', args.sinceSequence);
   const common = { feed: ctx.feed, data: ctx.views, sequences: ctx.sequences, logger: ctx.logger, reads: ctx.changeLogReads };
@@ -159,7 +144,7 @@ async function subscribeStatus(args: StatusArgs, ctx: ReservationsContext): Prom
     return UpdateStream.open({
       ...common,
       channel: reservationChannel(ctx.feed.prefix, id),
-      allowed: (s) => s.reservationId === id && mayView(identity, s),
+      allowed: (s) => s.reservationId === id && mayViewReservation(identity, s),
       scope: { reservationId: id, sinceVersion },
     });
   }

@@ -162,7 +162,7 @@ describe('createReservation', () => {
 });
 
 describe('reservation(id)', () => {
-  it('shows a reservation to its customer, staff of its store and admins; FORBIDDEN to others; null when unknown', async () => {
+  it('shows a reservation to its customer, staff of its store and admins; FORBIDDEN to others (a service too); null when unknown', async () => {
     const itemId = await t.registerItem({ storeId: 'store-9' });
     const r = (await t.create(itemId)).data!.createReservation;
     for (const who of [as.customer(), as.staff('store-9'), as.admin]) {
@@ -171,6 +171,8 @@ describe('reservation(id)', () => {
     }
     expect((await t.gql(GET, { id: r.id }, as.customer('mallory'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await t.gql(GET, { id: r.id }, as.staff('store-1'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // A service identity reads no reservation (mayViewReservation, @rental/auth).
+    expect((await t.gql(GET, { id: r.id }, { sub: 'rentals', role: 'SERVICE' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await t.gql(GET, { id: r.id }, as.anonymous)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const unknown = await t.gql<{ reservation: unknown }>(GET, { id: '00000000-0000-4000-8000-000000000000' });
     expect(unknown.errors).toBeUndefined();

@@ -154,6 +154,10 @@ describe('reservationStatus subscription', () => {
     const otherStaff = await watch(connect(as.staff('store-9')), { id });
     await eventually(async () => otherStaff.errors.length > 0);
     expect(otherStaff.errors[0]!.extensions).toMatchObject({ code: 'FORBIDDEN' });
+    // A service identity follows no one's reservation (mayViewReservation, @rental/auth).
+    const service = await watch(connect({ sub: 'rentals', role: 'SERVICE' }), { id });
+    await eventually(async () => service.errors.length > 0);
+    expect(service.errors[0]!.extensions).toMatchObject({ code: 'FORBIDDEN' });
     // The same socket still serves tom's own reservation.
     const own = await reservation(as.customer('tom'));
     const ok = await watch(tom, { id: own.id });

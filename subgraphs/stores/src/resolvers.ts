@@ -3,16 +3,16 @@
  * - `stores`, `store`, `Item.store`: public (any routed caller).
  * - `createStore`: ADMIN.
  * - `storeOrders(storeId)`, `prepareOrder`: STAFF of that store, or ADMIN.
- * - `Reservation.storeOrder` and the `StoreOrder` entity: the reservation's
- *   customer, STAFF of the store, ADMIN, or a SERVICE; `null` for anyone else
- *   (see domain/visibility.ts).
+ * - `Reservation.storeOrder` and the `StoreOrder` entity: whoever may see
+ *   the reservation (`mayViewReservation` in `@rental/auth`: its customer,
+ *   STAFF of the store, ADMIN); `null` for anyone else, not an error, so one
+ *   hidden order does not fail a whole reservation query.
  */
-import { requireRole, requireStoreAccess } from '@rental/auth';
+import { mayViewReservation, requireRole, requireStoreAccess } from '@rental/auth';
 import { notFound } from '@rental/errors';
 import { pageSize, toConnection } from '@rental/subgraph-server/pagination';
 import type { StoresContext } from './context.js';
 import {
-  canSeeStoreOrder,
   storeOrderAfter,
   storeOrderCursor,
   validateCreateStore,
@@ -50,7 +50,7 @@ function orderView(doc: StoreOrderDoc) {
 type OrderView = ReturnType<typeof orderView>;
 
 function visibleOrder(doc: StoreOrderDoc | null, ctx: StoresContext): OrderView | null {
-  return doc && canSeeStoreOrder(ctx.identity, doc) ? orderView(doc) : null;
+  return doc && mayViewReservation(ctx.identity, doc) ? orderView(doc) : null;
 }
 
 export const resolvers = {

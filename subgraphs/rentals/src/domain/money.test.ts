@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { DomainError } from '@rental/errors';
 import { MAX_AMOUNT, validateAmount, validateQuantity } from './money.js';
 import { parsePaymentToken } from './payment-token.js';
-import { canViewRental } from './access.js';
 import { duplicateChargeSteps } from './payment.js';
 
 function codeAndField(fn: () => unknown): { code?: string; field?: unknown; message?: string } {
@@ -59,20 +58,5 @@ describe('a charge that meets an existing record', () => {
     expect(duplicateChargeSteps('VOIDED', 'PAID')).toEqual({ giveBack: true, recordOnVoid: 'REFUNDED' });
     expect(duplicateChargeSteps('VOIDED', 'DECLINED')).toEqual({ giveBack: false, recordOnVoid: 'DECLINED' });
     expect(duplicateChargeSteps('VOIDED', 'FAILED')).toEqual({ giveBack: false, recordOnVoid: 'FAILED' });
-  });
-});
-
-describe('who may view a rental', () => {
-  const rental = { customerId: 'c1', storeId: 's1' };
-  it('owner, staff of the store, admin, services', () => {
-    expect(canViewRental({ sub: 'c1', role: 'CUSTOMER' }, rental)).toBe(true);
-    expect(canViewRental({ sub: 'x', role: 'STAFF', storeId: 's1' }, rental)).toBe(true);
-    expect(canViewRental({ sub: 'a', role: 'ADMIN' }, rental)).toBe(true);
-    expect(canViewRental({ sub: 'reservations', role: 'SERVICE' }, rental)).toBe(true);
-  });
-  it('nobody else', () => {
-    expect(canViewRental({ sub: 'c2', role: 'CUSTOMER' }, rental)).toBe(false);
-    expect(canViewRental({ sub: 'x', role: 'STAFF', storeId: 's2' }, rental)).toBe(false);
-    expect(canViewRental({ sub: 'anonymous', role: 'ANONYMOUS' }, rental)).toBe(false);
   });
 });

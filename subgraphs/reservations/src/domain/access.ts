@@ -1,13 +1,17 @@
 /**
- * Who may see and who may cancel a reservation.
+ * Who may see, create and cancel a reservation, as the reservations API
+ * answers it (errors, not nulls).
  *
- * - See: its customer, STAFF of its store, ADMIN, and trusted services.
+ * - See: whoever `mayViewReservation` (`@rental/auth`, the rule stores and
+ *   rentals use for its order and rental too) lets see it: its customer,
+ *   STAFF of its store, ADMIN. Anonymous: UNAUTHENTICATED; anyone else,
+ *   a SERVICE too: FORBIDDEN.
  * - Create: CUSTOMER only (the reservation is theirs).
- * - Cancel: its customer, STAFF of its store, ADMIN; only from CONFIRMED or
+ * - Cancel: whoever may see it (the same rule); only from CONFIRMED or
  *   READY_FOR_PICKUP (before hand-over). Who is asked first, then the state:
  *   a stranger learns nothing about the state of someone else's reservation.
  */
-import { AuthError, requireRole, type Identity } from '@rental/auth';
+import { AuthError, mayViewReservation, requireRole, type Identity } from '@rental/auth';
 import { invalidState } from '@rental/errors';
 import type { ReservationStatus } from './status.js';
 
@@ -24,24 +28,10 @@ export const CANCELLABLE_FROM: readonly ReservationStatus[] = ['CONFIRMED', 'REA
 /** The parties of a reservation: who may see it besides admins. */
 export type ReservationPartiesView = Pick<ReservationAccessView, 'customerId' | 'storeId'>;
 
-function isParty(identity: Identity, r: ReservationPartiesView): boolean {
-  switch (identity.role) {
-    case 'ADMIN':
-      return true;
-    case 'CUSTOMER':
-      return identity.sub === r.customerId;
-    case 'STAFF':
-      return identity.storeId !== undefined && identity.storeId === r.storeId;
-    default:
-      return false;
-  }
-}
-
 /** Throws UNAUTHENTICATED (anonymous) or FORBIDDEN unless `identity` may see the reservation. */
 export function assertCanView(identity: Identity, r: ReservationPartiesView): void {
-  requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN', 'SERVICE');
-  if (identity.role === 'SERVICE') return;
-  if (!isParty(identity, r)) throw new AuthError('this reservation is not yours', 'FORBIDDEN');
+  requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN');
+  if (!mayViewReservation(identity, r)) throw new AuthError('this reservation is not yours', 'FORBIDDEN');
 }
 
 /** Throws UNAUTHENTICATED / FORBIDDEN unless `identity` may create reservations. */
@@ -52,7 +42,7 @@ export function assertCanCreate(identity: Identity): void {
 /** Throws UNAUTHENTICATED / FORBIDDEN, then INVALID_STATE, unless `identity` may cancel `r` now. */
 export function assertCanCancel(identity: Identity, r: ReservationAccessView): void {
   requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN');
-  if (!isParty(identity, r)) throw new AuthError('only its customer, staff of its store or an admin may cancel a reservation', 'FORBIDDEN');
+  if (!mayViewReservation(identity, r)) throw new AuthError('only its customer, staff of its store or an admin may cancel a reservation', 'FORBIDDEN');
   if (!CANCELLABLE_FROM.includes(r.status)) {
     throw invalidState(`a ${r.status} reservation cannot be cancelled (only ${CANCELLABLE_FROM.join(' or ')})`);
   }

@@ -1,5 +1,4 @@
 export * from './store-order.js';
 export * from './store-input.js';
 export * from './ids.js';
-export * from './visibility.js';
 export * from './order-cursor.js';

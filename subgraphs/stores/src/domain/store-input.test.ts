@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { DomainError } from '@rental/errors';
 import { validateCreateStore, type CreateStoreInput } from './store-input.js';
 import { isStoreId, storeOrderIdFor } from './ids.js';
-import { canSeeStoreOrder } from './visibility.js';
 
 function fieldOf(fn: () => unknown): string | undefined {
   try {
@@ -63,20 +62,5 @@ describe('ids', () => {
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(storeOrderIdFor('3f1e7c1a-8a55-4a55-9c55-1a2b3c4d5e6f')).toBe(a);
     expect(storeOrderIdFor('3f1e7c1a-8a55-4a55-9c55-1a2b3c4d5e70')).not.toBe(a);
-  });
-});
-
-describe('canSeeStoreOrder', () => {
-  const order = { customerId: 'c1', storeId: 'S1' };
-  it.each([
-    [{ sub: 'c1', role: 'CUSTOMER' as const }, true],
-    [{ sub: 'c2', role: 'CUSTOMER' as const }, false],
-    [{ sub: 'st', role: 'STAFF' as const, storeId: 'S1' }, true],
-    [{ sub: 'st', role: 'STAFF' as const, storeId: 'S2' }, false],
-    [{ sub: 'a', role: 'ADMIN' as const }, true],
-    [{ sub: 'reservations', role: 'SERVICE' as const }, true],
-    [{ sub: 'anonymous', role: 'ANONYMOUS' as const }, false],
-  ])('%j → %s', (identity, visible) => {
-    expect(canSeeStoreOrder(identity, order)).toBe(visible);
   });
 });
