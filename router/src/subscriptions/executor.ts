@@ -50,7 +50,7 @@ export async function executeEvent(
 
   const pushed: GraphQLDataSource<RouterContext> = {
     process: async () => ({ data: event.data, ...(event.errors ? { errors: event.errors } : {}) }),
-  } as GraphQLDataSource<RouterContext>;
+  };
   const result = await executeSubscriptionEvent({
     plan: { primary, rest },
     services: { ...state.services, [primary.serviceName]: pushed },
