@@ -8,7 +8,7 @@ import { EventBus, OutboxRelay } from '@rental/events';
 import { createLogger, type Logger } from '@rental/observability';
 import { Admission, startSubgraph, type RunningSubgraph } from '@rental/subgraph-server';
 import type { ReservationsConfig } from './config.js';
-import type { ReservationsContext } from './context.js';
+import { reservationLoader, type ReservationsContext } from './context.js';
 import { ReservationParties, ReservationsData, ViewData, reservationModel, viewModels } from './data/index.js';
 import { ChangeLogReads } from './view/change-log-reads.js';
 import { resolvers } from './resolvers.js';
@@ -123,7 +123,19 @@ export async function startReservations(config: ReservationsConfig, overrides: R
       internalSecret: config.INTERNAL_JWT_SECRET,
       logger,
       production: config.NODE_ENV === 'production',
-      context: (base) => ({ ...base, data, saga, reserving, views, feed: ownFeed, sequences: ownSequences, parties, changeLogReads, viewCache: new Map() }),
+      context: (base) => ({
+        ...base,
+        data,
+        saga,
+        reserving,
+        views,
+        feed: ownFeed,
+        sequences: ownSequences,
+        parties,
+        changeLogReads,
+        viewCache: new Map(),
+        reservationById: reservationLoader(data),
+      }),
       subscriptions: true,
       readinessChecks: [() => isDatabaseUp(conn)],
       shutdownDelayMs: config.SHUTDOWN_DELAY_MS,

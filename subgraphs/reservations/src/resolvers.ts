@@ -5,7 +5,7 @@
  * answer from the write model, `myReservations` and `reservationStatus` from
  * the view, so the customer page needs no write-model read.
  */
-import { AuthError, mayViewReservation, requireRole, type Identity } from '@rental/auth';
+import { AuthError, mayViewReservation, requireRole } from '@rental/auth';
 import { badInput, notFound } from '@rental/errors';
 import { pageSize, toConnection } from '@rental/subgraph-server/pagination';
 import {
@@ -19,7 +19,7 @@ import {
   type ReservationStatus,
   type ViewFacts,
 } from './domain/index.js';
-import { viewAfter, viewCursor, type ReservationDoc, type ReservationsData, type ViewDoc, type ViewSnapshot } from './data/index.js';
+import { viewAfter, viewCursor, type ReservationDoc, type ViewDoc, type ViewSnapshot } from './data/index.js';
 import type { ReservationsContext } from './context.js';
 import { DateScalar } from './date-scalar.js';
 import { customerChannel, reservationChannel } from './view/feed.js';
@@ -159,10 +159,14 @@ async function subscribeStatus(args: StatusArgs, ctx: ReservationsContext): Prom
   });
 }
 
-/** The reservation if `identity` may see it; null when there is none; FORBIDDEN when it is someone else's. */
-async function readReservation(data: ReservationsData, identity: Identity, rawId: string): Promise<ReservationView | null> {
+/**
+ * The reservation if `identity` may see it; null when there is none; FORBIDDEN when it is someone else's.
+ * Read through the request's loader: the reservations of one operation (`_entities`, aliases) are one read.
+ */
+async function readReservation(ctx: ReservationsContext, rawId: string): Promise<ReservationView | null> {
+  const { identity } = ctx;
   const id = validateReservationId(rawId);
-  const doc = await data.findById(id);
+  const doc = await ctx.reservationById.load(id);
   if (!doc) return null;
   assertCanView(identity, doc);
   return toView(doc);
@@ -185,7 +189,7 @@ export const resolvers = {
       return toConnection(page, viewCursor, (doc) => fromView(viewDocFacts(doc)), page.count);
     },
     reservation(_: unknown, args: { id: string }, ctx: ReservationsContext): Promise<ReservationView | null> {
-      return readReservation(ctx.data, ctx.identity, args.id);
+      return readReservation(ctx, args.id);
     },
   },
 
@@ -223,7 +227,7 @@ export const resolvers = {
     rentalId: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).rentalId,
     rentalStatus: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).rentalStatus,
     __resolveReference(ref: { id: string }, ctx: ReservationsContext): Promise<ReservationView | null> {
-      return readReservation(ctx.data, ctx.identity, ref.id);
+      return readReservation(ctx, ref.id);
     },
   },
 };
