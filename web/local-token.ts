@@ -123,12 +123,12 @@ export function localTokenHandler(secret: string, expiresIn = '8h') {
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         return send(res, 400, { code: 'BAD_REQUEST', error: 'the body must be a JSON object {role, sub, storeId?}' });
       }
-      body = parsed as typeof body;
+      body = parsed;
     } catch (err) {
       if (err instanceof BodyTooLarge) return send(res, 413, { code: 'BAD_REQUEST', error: 'body too large (at most 4096 bytes)' });
       return send(res, 400, { code: 'BAD_REQUEST', error: 'malformed JSON' });
     }
-    const role = String(body.role ?? '').toUpperCase() as UserRole;
+    const role = (typeof body.role === 'string' ? body.role : '').toUpperCase() as UserRole;
     if (!USER_ROLES.includes(role)) {
       return send(res, 400, { code: 'BAD_USER_INPUT', field: 'role', error: `role must be one of ${USER_ROLES.join(', ')}` });
     }

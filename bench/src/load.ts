@@ -52,7 +52,7 @@ export function answerCounts(r: autocannon.Result): { ok: number; errors: number
 export function autocannonSampled(opts: autocannon.Options): Promise<{ result: autocannon.Result; samples: number[] }> {
   const samples: number[] = [];
   return new Promise((resolve, reject) => {
-    const run = autocannon(opts, (err, result) => (err ? reject(err) : resolve({ result, samples })));
+    const run = autocannon(opts, (err: Error | null, result) => (err ? reject(err) : resolve({ result, samples })));
     run.on('response', (_client, _status, _bytes, responseTime) => samples.push(responseTime));
   });
 }

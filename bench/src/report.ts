@@ -124,7 +124,7 @@ export function resultMarkdown(r: BenchResult, info: RunInfo): string {
     `- load average (1/5/15 min) before: ${info.loadAverageBefore.join(' / ')}${info.loadAverageAfter ? `; after: ${info.loadAverageAfter.join(' / ')}` : ''}`,
     ...(info.servers ? [`- servers: MongoDB ${info.servers.mongo}; Redis ${info.servers.redis}`] : []),
     ...(info.settings ? [`- service settings: ${info.settings}`] : []),
-    `- parameters: ${Object.entries(r.parameters).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')}`,
+    `- parameters: ${Object.entries(r.parameters).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')}`,
     '',
   ];
   for (const t of r.tables) {

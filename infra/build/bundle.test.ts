@@ -55,8 +55,8 @@ function start(file: string, env: Record<string, string>, ready: RegExp): Promis
         resolve({ child, line, output: () => out });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${file} exited with ${code} before it was ready:\n${out}`));

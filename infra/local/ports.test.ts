@@ -7,7 +7,7 @@ describe('ports', () => {
     const ports = await Promise.all([freePort(), freePort(), freePort()]);
     for (const p of ports) expect(p).toBeGreaterThan(0);
     expect(new Set(ports).size).toBe(3);
-    expect(await isPortFree(ports[0] as number)).toBe(true);
+    expect(await isPortFree(ports[0])).toBe(true);
   });
 
   it('isPortFree is false while something listens', async () => {

@@ -481,7 +481,7 @@ describe('the other defences', () => {
       const closed = new Promise<{ code: number; reason: string }>((resolve) =>
         socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
       );
-      socket.on('message', (m) => messages.push(JSON.parse(m.toString()) as Record<string, unknown>));
+      socket.on('message', (m) => messages.push(JSON.parse((m as Buffer).toString()) as Record<string, unknown>));
       socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: authorization ? { authorization } : {} })));
       return { socket, messages, closed };
     };

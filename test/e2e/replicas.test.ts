@@ -116,7 +116,7 @@ describe('two routers, 2,000 subscribers, one router restarted mid-run', () => {
     const a = stack.routerHandle;
     const routers = { A: a.current.url, B: b.current.url };
     // 1. Subscribe: half on each router, from the version each reservation's view has (the latest change is replayed first).
-    const plan = reservations.flatMap((r) => Array.from({ length: PER_RESERVATION }, (_, i) => ({ r, router: (i % 2 === 0 ? 'A' : 'B') as 'A' | 'B' })));
+    const plan = reservations.flatMap((r) => Array.from({ length: PER_RESERVATION }, (_, i) => ({ r, router: i % 2 === 0 ? ('A' as const) : ('B' as const) })));
     const opened = await inPool(plan, 100, async ({ r, router }) => {
       const ws = await connectWs(routers[router], r.token, { connectTimeoutMs: 30_000 });
       const s: Subscriber = { token: r.token, reservationId: r.id, start: r.version, router, ws, feeds: [] };

@@ -40,7 +40,7 @@ function ok<T>(res: GqlResponse<T>, what: string): T {
 }
 
 function codeOf(res: GqlResponse<unknown>): string | undefined {
-  return res.errors?.[0]?.extensions?.code as string | undefined;
+  return res.errors?.[0]?.extensions?.code;
 }
 
 /** Helpers bound to one stack: a store with staff, items, reservations. */

@@ -83,7 +83,7 @@ afterAll(async () => {
     await exited;
     clearTimeout(timer);
   }
-  const bus = new EventBus({ redisUrl: process.env.REDIS_URL as string, prefix });
+  const bus = new EventBus({ redisUrl: process.env.REDIS_URL, prefix });
   for (const q of bus.allQueues()) await q.obliterate({ force: true }).catch(() => undefined);
   await bus.close();
   for (const s of ['items', 'reservations', 'stores', 'rentals']) {

@@ -66,7 +66,7 @@ export function wsUrlOf(httpUrl: string): string {
 
 function closeOf(event: unknown): WsClose {
   const e = event as { code?: number; reason?: unknown };
-  return { code: typeof e?.code === 'number' ? e.code : -1, reason: e?.reason === undefined ? String(event) : String(e.reason) };
+  return { code: typeof e?.code === 'number' ? e.code : -1, reason: typeof e?.reason === 'string' ? e.reason : String(event) };
 }
 
 /**
@@ -131,7 +131,7 @@ export function connectWs(httpOrWsUrl: string, token?: string, opts: { connectTi
           { query, variables },
           {
             next: (result) => {
-              received.push({ at: performance.now(), data: result.data as T | null | undefined, errors: result.errors });
+              received.push({ at: performance.now(), data: result.data, errors: result.errors });
               wake();
             },
             error: (err) => {
@@ -222,7 +222,7 @@ export function rawSocket(httpOrWsUrl: string, token?: string): RawSocket {
   const closed = new Promise<WsClose>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   const acked = new Promise<void>((resolve, reject) => {
     socket.on('message', (m) => {
-      const msg = JSON.parse(m.toString()) as Record<string, unknown>;
+      const msg = JSON.parse((m as Buffer).toString()) as Record<string, unknown>;
       messages.push(msg);
       if (msg.type === 'connection_ack') resolve();
     });

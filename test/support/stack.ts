@@ -202,7 +202,7 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms${last ? ` (last error: ${last instanceof Error ? String(last) : JSON.stringify(last)})` : ''}`);
     await sleep(stepMs);
   }
 }
@@ -329,7 +329,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const redisUrl = requireEnv('REDIS_URL');
   const jwtSecret = requireEnv('JWT_SECRET');
   const logLevel = options.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent';
-  const logger: Logger = createLogger('stack', logLevel as 'silent');
+  const logger: Logger = createLogger('stack', logLevel);
   const processes = new Set(options.processes ?? []);
   const workersToStart = new Set(options.workers ?? WORKERS);
 
@@ -380,7 +380,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const subgraphs = {} as Record<SubgraphName, SubgraphHandle>;
   for (const s of SUBGRAPHS) {
     const handle = makeHandle(s, `http://127.0.0.1:${ports[s]}/readyz`);
-    subgraphs[s] = Object.assign(handle, { name: s, port: ports[s], url: urlOf(s), dbName: `${dbPrefix}_${s}` }) as SubgraphHandle;
+    subgraphs[s] = Object.assign(handle, { name: s, port: ports[s], url: urlOf(s), dbName: `${dbPrefix}_${s}` });
   }
   const workers = {} as Record<WorkerName, ServiceHandle>;
   for (const w of WORKERS) workers[w] = makeHandle(w);

@@ -65,7 +65,7 @@ export async function startNpmStart(tag: string, timeoutMs = 240_000): Promise<N
       await exited;
       clearTimeout(timer);
     }
-    const bus = new EventBus({ redisUrl: process.env.REDIS_URL as string, prefix });
+    const bus = new EventBus({ redisUrl: process.env.REDIS_URL, prefix });
     for (const q of bus.allQueues()) await q.obliterate({ force: true }).catch(() => undefined);
     await bus.close();
     for (const s of SUBGRAPHS) {

@@ -65,7 +65,7 @@ export async function startWebStack(tag: string): Promise<WebStack> {
     await system.stop();
     throw err;
   }
-  const stopSystem = system.stop;
+  const stopSystem = system.stop.bind(system);
   return Object.assign(system, {
     webUrl: web.url,
     async stop() {

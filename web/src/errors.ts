@@ -33,7 +33,7 @@ function fromRaw(e: RawError): ApiErrorInfo {
 export function apiError(error: unknown): ApiErrorInfo {
   if (CombinedGraphQLErrors.is(error)) {
     const first = error.errors[0];
-    if (first) return fromRaw(first as RawError);
+    if (first) return fromRaw(first);
   }
   if (ServerError.is(error)) {
     // The router answers some failures (401, 429, 503) with a GraphQL-shaped JSON body.

@@ -30,10 +30,10 @@ const signer = identity ? new InternalIdentitySigner(need('INTERNAL_JWT_SECRET')
 // record) clashes with @apollo/server's (a HeaderMap) in the router's code.
 interface FetchHook {
   options: RequestInit;
-  setOptions(options: RequestInit): void;
+  setOptions: (options: RequestInit) => void;
 }
 interface HiveModule {
-  createGatewayRuntime(config: Record<string, unknown> & { plugins: () => Array<{ onFetch(hook: FetchHook): Promise<void> }> }): http.RequestListener & {
+  createGatewayRuntime: (config: Record<string, unknown> & { plugins: () => Array<{ onFetch(hook: FetchHook): Promise<void> }> }) => http.RequestListener & {
     dispose(): unknown;
   };
 }

@@ -77,7 +77,7 @@ export const queueJobsGauge = once(
         );
         for (const depths of results) {
           for (const [queue, depth] of Object.entries(depths ?? {})) {
-            for (const [state, n] of Object.entries(depth)) this.set({ queue, state }, n);
+            for (const [state, n] of Object.entries(depth) as Array<[keyof QueueDepth, number]>) this.set({ queue, state }, n);
           }
         }
       },

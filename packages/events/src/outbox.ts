@@ -85,9 +85,9 @@ export function withOutbox<U extends UpdateDocument>(update: U, events: readonly
     }
   }
   if (events.length === 0) return update;
-  const set: Record<string, unknown> = { ...(update.$set ?? {}) };
+  const set: Record<string, unknown> = { ...((update.$set as Record<string, unknown> | undefined) ?? {}) };
   for (const [eventId, event] of Object.entries(entriesOf(events))) set[`outbox.${eventId}`] = event;
-  const inc: Record<string, number> = { ...(update.$inc ?? {}) };
+  const inc: Record<string, number> = { ...((update.$inc as Record<string, number> | undefined) ?? {}) };
   inc.outboxCount = (inc.outboxCount ?? 0) + events.length;
   return { ...update, $set: set, $inc: inc };
 }

@@ -27,7 +27,7 @@ async function call(url: string, ms: number) {
     headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: token },
     body: JSON.stringify({ query: `{ slow(ms: ${ms}) }` }),
   });
-  return { status: res.status, connection: res.headers.get('connection'), body: (await res.json()) as unknown };
+  return { status: res.status, connection: res.headers.get('connection'), body: await res.json() };
 }
 
 describe('subgraph shutdown', () => {

@@ -82,7 +82,8 @@ export interface RunningSubgraph {
   url: string;
   port: number;
   health: HealthState;
-  stop(): Promise<void>;
+  /** A closure (no `this`): safe to pass on unbound, as `onShutdownSignals(running.stop)` does. */
+  stop: () => Promise<void>;
 }
 
 /** Starts a subgraph server and resolves once it listens. */
@@ -136,8 +137,10 @@ export async function startSubgraph<Ctx extends BaseContext>(opts: SubgraphOptio
             async willSendResponse(rc) {
               const operation = rc.operationName ?? 'anonymous';
               // Domain and auth errors get their code in formatError; read it from the original error here.
-              const codeOf = (e: { extensions?: Record<string, unknown>; originalError?: unknown }) =>
-                String(e.extensions?.code ?? toGraphQLError(e.originalError)?.extensions.code ?? 'INTERNAL_SERVER_ERROR');
+              const codeOf = (e: { extensions?: Record<string, unknown>; originalError?: unknown }) => {
+                const code = e.extensions?.code ?? toGraphQLError(e.originalError)?.extensions.code;
+                return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+              };
               const code = rc.errors?.[0] ? codeOf(rc.errors[0]) : 'OK';
               const seconds = Number(process.hrtime.bigint() - started) / 1e9;
               requestCounter.inc({ service: opts.name, operation, code });

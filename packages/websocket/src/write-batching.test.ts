@@ -31,7 +31,7 @@ describe('batchWritesPerTurn', () => {
     wss.on('connection', (socket) => {
       const got: string[] = [];
       received.push(got);
-      socket.on('message', (m) => got.push(String(m)));
+      socket.on('message', (m) => got.push((m as Buffer).toString()));
     });
     await new Promise((r) => wss.once('listening', r));
     url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
@@ -72,7 +72,7 @@ describe('batchWritesPerTurn', () => {
     const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
     const client = await open(new WebSocket(url, { perMessageDeflate: false }));
     const got: string[] = [];
-    client.on('message', (m) => got.push(String(m)));
+    client.on('message', (m) => got.push((m as Buffer).toString()));
     const socket = await serverSide;
     batchWritesPerTurn(socket);
     expect(await sendMany(socket, 50)).toBe(1);

@@ -156,14 +156,15 @@ describe('slow or failing dependencies', () => {
     const deadline = Date.now() + 5_000;
     let doc;
     while (!(doc = (await t.api.data.model.find({ itemId }).lean())[0]) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await t.api.data.claimStale(doc!._id, new Date(Date.now() + 60_000));
+    if (!doc) throw new Error('the PENDING reservation was not written within 5 s');
+    await t.api.data.claimStale(doc._id, new Date(Date.now() + 60_000));
     const res = await pending;
     expect(res.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
     // The saga compensated but could not write REJECTED (the sweeper owns it): still PENDING, stock back.
-    expect((await t.doc(doc!._id))?.status).toBe('PENDING');
+    expect((await t.doc(doc._id))?.status).toBe('PENDING');
     expect(await t.stockOf(itemId)).toBe(2);
     await sweepAll();
-    expect((await t.doc(doc!._id))?.status).toBe('REJECTED');
-    expect((await t.paymentOf(doc!._id))?.status).toBe('REFUNDED');
+    expect((await t.doc(doc._id))?.status).toBe('REJECTED');
+    expect((await t.paymentOf(doc._id))?.status).toBe('REFUNDED');
   }, 30_000);
 });

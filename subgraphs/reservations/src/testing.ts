@@ -28,7 +28,7 @@ export const as = {
   staff: (storeId: string): Identity => ({ sub: `staff-of-${storeId}`, role: 'STAFF', storeId }),
 };
 
-export const testLogger = createLogger('reservations-test', (process.env.TEST_LOG_LEVEL as 'debug' | undefined) ?? 'silent');
+export const testLogger = createLogger('reservations-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 export const RESERVATION_FIELDS = 'id customerId status quantity startDate endDate totalPrice item { id } storeId history { status at reason } createdAt';
 export const CREATE = `mutation Create($input: CreateReservationInput!) { createReservation(input: $input) { ${RESERVATION_FIELDS} } }`;

@@ -7,7 +7,7 @@ interface Toast {
 }
 
 interface ToastApi {
-  notify(text: string, tone?: Toast['tone']): void;
+  notify: (text: string, tone?: Toast['tone']) => void;
 }
 
 const ToastContext = createContext<ToastApi>({ notify: () => undefined });

@@ -13,7 +13,7 @@ export const CATALOG_POLL_MS = 5000;
 const PAGE = 10;
 
 interface Props {
-  onReserve(item: Item): void;
+  onReserve: (item: Item) => void;
 }
 
 export function Catalog({ onReserve }: Props) {

@@ -175,7 +175,7 @@ export const MyReservations = forwardRef<MyReservationsHandle, { api: Api }>(fun
   );
 });
 
-function ReservationCard({ reservation: r, onChanged }: { reservation: Reservation; onChanged(r: Reservation): void }) {
+function ReservationCard({ reservation: r, onChanged }: { reservation: Reservation; onChanged: (r: Reservation) => void }) {
   const { notify } = useToasts();
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);

@@ -27,9 +27,9 @@ export interface ReservationFormHandle {
 }
 
 interface Props {
-  onCreated(reservation: Reservation): void;
+  onCreated: (reservation: Reservation) => void;
   /** A failed attempt that the server kept (PAYMENT_FAILED, REJECTED): refresh the list. */
-  onAttempted(): void;
+  onAttempted: () => void;
 }
 
 const TOKEN_LABEL: Record<(typeof PAYMENT_TOKENS)[number], string> = {
@@ -152,7 +152,7 @@ export const ReservationForm = forwardRef<ReservationFormHandle, Props>(function
 
   return (
     <section className="panel" aria-labelledby="reserve-title">
-      <form ref={formRef} onSubmit={submit} noValidate data-testid="reservation-form">
+      <form ref={formRef} onSubmit={(e) => void submit(e)} noValidate data-testid="reservation-form">
         <h2 id="reserve-title">Reserve</h2>
         <Field label="Item" error={shownErrors.itemId}>
           <select {...bind('itemId')}>

@@ -12,7 +12,7 @@ import { Field } from '../components/Field.tsx';
 import { sessionFromToken, type Role, type Session } from '../session.ts';
 
 interface Props {
-  onSignedIn(session: Session): void;
+  onSignedIn: (session: Session) => void;
 }
 
 type Errors = Partial<Record<'role' | 'sub' | 'storeId' | 'token' | 'form' | 'oneClick', string>>;
@@ -130,7 +130,7 @@ export function SignInPage({ onSignedIn }: Props) {
       )}
 
       {canMint && (
-        <form className="panel" onSubmit={mint} noValidate aria-labelledby="mint-title">
+        <form className="panel" onSubmit={(e) => void mint(e)} noValidate aria-labelledby="mint-title">
           <h2 id="mint-title">Or sign in as…</h2>
           <Field label="Role" error={errors.role}>
             <select value={role} onChange={(e) => setRole(e.target.value as Role)}>

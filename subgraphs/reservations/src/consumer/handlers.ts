@@ -108,7 +108,7 @@ export function combineHandlers(first: EventHandlers, second: EventHandlers): Ev
           }
         : (a ?? b)!;
   }
-  return combined as EventHandlers;
+  return combined;
 }
 
 /** The handler table of the reservations consumer. */

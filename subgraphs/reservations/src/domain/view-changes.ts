@@ -38,7 +38,7 @@ export function undoOf(before: ViewFacts | null, after: ViewFacts): FactsDiff | 
     if (field === 'reservationId') continue;
     if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) undo[field] = structuredClone(before[field]);
   }
-  return undo as FactsDiff;
+  return undo;
 }
 
 /** The key of a version in the view's `changes` map (a field name, not an array index). */
