@@ -53,7 +53,7 @@ export interface WorkerSpec {
 
 /** Every worker of the system (entries as in each subgraph's package). */
 export const WORKERS: readonly WorkerSpec[] = [
-  { name: 'reservations-worker', entry: 'subgraphs/reservations/src/worker.ts', subgraph: 'reservations' },
+  { name: 'reservations-worker', entry: 'subgraphs/reservations/src/worker-main.ts', subgraph: 'reservations' },
   { name: 'stores-worker', entry: 'subgraphs/stores/src/worker-main.ts', subgraph: 'stores' },
   { name: 'rentals-worker', entry: 'subgraphs/rentals/src/worker.ts', subgraph: 'rentals' },
 ];

@@ -58,7 +58,7 @@ export const ENTRIES: Record<ServiceName, string> = {
   reservations: 'subgraphs/reservations/src/main.ts',
   stores: 'subgraphs/stores/src/main.ts',
   rentals: 'subgraphs/rentals/src/main.ts',
-  'reservations-worker': 'subgraphs/reservations/src/worker.ts',
+  'reservations-worker': 'subgraphs/reservations/src/worker-main.ts',
   'stores-worker': 'subgraphs/stores/src/worker-main.ts',
   'rentals-worker': 'subgraphs/rentals/src/worker.ts',
 };

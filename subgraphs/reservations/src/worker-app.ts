@@ -1,6 +1,6 @@
 /**
  * `startReservationsWorker`: the reservations event consumer, a process of
- * its own (`src/worker.ts`). While it is down, the API keeps accepting
+ * its own (`src/worker-main.ts`). While it is down, the API keeps accepting
  * reservations and the events wait in `reservations-events`.
  */
 import { connectDatabase, databaseName, isDatabaseUp } from '@rental/db';
