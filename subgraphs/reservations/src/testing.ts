@@ -16,7 +16,7 @@ import { itemsConfigShape, startItems, type ItemsConfig, type RunningItems } fro
 import { rentalsConfigShape, startRentals, startRentalsWorker, type RunningRentals, type RunningRentalsWorker } from '@rental/rentals';
 import { reservationsConfigShape, type ReservationsConfig } from './config.js';
 import { startReservations, type ReservationsOverrides, type RunningReservations } from './app.js';
-import { startReservationsWorker, type RunningReservationsWorker } from './worker-app.js';
+import { startReservationsWorker, type RunningReservationsWorker } from './worker.js';
 import type { ReservationDoc } from './data/index.js';
 
 export type GraphQLResponse<T = Record<string, unknown>> = SubgraphResponse<T>;

@@ -3,7 +3,7 @@ import { loadConfig } from '@rental/config';
 import { createLogger } from '@rental/observability';
 import { onShutdownSignals } from '@rental/subgraph-server';
 import { reservationsConfigShape } from './config.js';
-import { startReservationsWorker } from './worker-app.js';
+import { startReservationsWorker } from './worker.js';
 
 const config = loadConfig(reservationsConfigShape);
 const logger = createLogger('reservations-worker', config.LOG_LEVEL);
