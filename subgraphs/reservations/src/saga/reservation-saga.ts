@@ -48,10 +48,11 @@ import {
   validateReason,
   validateReservationId,
   type CreateReservationInput,
+  type ValidReservationRequest,
 } from '../domain/index.js';
 import { SAGA_OWNS, type MoveOptions, type ReservationDoc, type ReservationsData } from '../data/index.js';
 import { DependencyFailure, type CallContext } from './dependency.js';
-import type { ItemsClient, StockHold } from './items-client.js';
+import type { ItemFacts, ItemsClient, StockHold } from './items-client.js';
 import type { Payment, RentalsClient } from './rentals-client.js';
 
 /**
@@ -91,6 +92,45 @@ interface Effects {
   hold: boolean;
   charge: boolean;
 }
+const NOTHING: Effects = { hold: false, charge: false };
+const HELD: Effects = { hold: true, charge: false };
+const HELD_AND_CHARGED: Effects = { hold: true, charge: true };
+
+/** One createReservation as it runs: the request, its reservation's id, its logger and deadlines. */
+interface CreateRun {
+  id: string;
+  identity: Identity;
+  input: ValidReservationRequest;
+  ctx: RequestContext;
+  /** The forward steps' calls: the request's deadline less the compensation reserve. */
+  call: CallContext;
+  /** The compensation's calls: the whole deadline. */
+  undo: CallContext;
+  log: Logger;
+}
+
+/** The price fields a reservation gets from its hold (a type alias, not an interface, so it fits `MoveOptions.set`). */
+type Priced = { dailyRate: number; totalPrice: number };
+
+/** How a step of createReservation that failed after the PENDING insert ends the reservation (see `create`). */
+interface Ending {
+  /** What may have happened at the dependencies: undone first. */
+  undo: Effects;
+  /** Once undone: the reservation's last status change (none: the sweeper owns it). May throw instead of `answer`. */
+  settle?: () => Promise<void>;
+  /** What the client gets. */
+  answer: unknown;
+  /** What the client gets when the undo cannot be done now (the sweeper settles it); `answer` when not given. */
+  answerIfNotUndone?: unknown;
+}
+
+/** Thrown by a step of createReservation: its {@link Ending}. Never leaves the saga. */
+class StepFailed extends Error {
+  constructor(readonly ending: Ending) {
+    super('reservation saga step failed');
+    this.name = 'StepFailed';
+  }
+}
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -103,20 +143,71 @@ export class ReservationSaga {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** Runs createReservation for a CUSTOMER; resolves to the CONFIRMED reservation or throws a DomainError. */
+  /**
+   * createReservation for a CUSTOMER: resolves to the CONFIRMED reservation
+   * or throws a DomainError. The steps, in order; what each one's failure
+   * undoes (refund first, then release) and how the reservation ends:
+   *
+   *   step           fails with                 undo                          ends
+   *   readItem       NOT_FOUND, sold out,       (nothing written yet)         –, that error
+   *                  no answer                                                –, SERVICE_UNAVAILABLE
+   *   insertPending  our database               –                             –, SERVICE_UNAVAILABLE
+   *   holdStock      a domain answer            –                             REJECTED, that error
+   *                  no answer                  release if it may have held   REJECTED, SERVICE_UNAVAILABLE
+   *   price          a domain error             release                       REJECTED, that error
+   *   chargePayment  a domain answer            release                       REJECTED (priced), that error
+   *                  no answer                  refund if it may have         REJECTED, SERVICE_UNAVAILABLE
+   *                                             charged, release
+   *   (its answer)   DECLINED / FAILED          release (refund if REFUNDED)  PAYMENT_FAILED, PAYMENT_DECLINED
+   *   confirm        the sweeper took over      refund, release               –, SERVICE_UNAVAILABLE
+   *
+   * An undo that cannot be done now leaves the reservation PENDING for the
+   * sweeper; the answer is the step's own, SERVICE_UNAVAILABLE (items) for
+   * a payment not made. A failure of our own database after the insert
+   * passes through as SERVICE_UNAVAILABLE and undoes nothing (module comment).
+   */
   async create(identity: Identity, rawInput: CreateReservationInput, ctx: RequestContext = {}): Promise<ReservationDoc> {
+    const run = this.begin(identity, rawInput, ctx);
+    const item = await this.readItem(run);
+    const doc = await this.insertPending(run, item);
+    try {
+      const hold = await this.holdStock(run, doc);
+      const priced = this.price(run, doc, hold);
+      const payment = await this.chargePayment(run, doc, priced);
+      if (payment.status !== 'PAID') throw this.paymentNotMade(run, doc, priced, payment);
+      return await this.confirm(run, doc, priced);
+    } catch (err) {
+      throw await this.endFailed(run, doc, err);
+    }
+  }
+
+  /** Checks who asks and what, and gives the request its id, logger and the deadlines of its forward steps and of its compensation. */
+  private begin(identity: Identity, rawInput: CreateReservationInput, ctx: RequestContext): CreateRun {
     assertCanCreate(identity);
     const input = validateCreateReservation(rawInput, this.now());
     // Forward steps stop early enough to leave the reserve for compensation (`undo`).
     const reserve = ctx.deadline === undefined ? 0 : Math.min(COMPENSATION_RESERVE_MS, (ctx.deadline - Date.now()) / 4);
-    const call: CallContext = { requestId: ctx.requestId, ...(ctx.deadline !== undefined ? { deadline: ctx.deadline - reserve } : {}) };
-    const undo: CallContext = { requestId: ctx.requestId, ...(ctx.deadline !== undefined ? { deadline: ctx.deadline } : {}) };
-    const { data, items, rentals } = this.deps;
+    const id = randomUUID();
+    return {
+      id,
+      identity,
+      input,
+      ctx,
+      call: { requestId: ctx.requestId, ...(ctx.deadline !== undefined ? { deadline: ctx.deadline - reserve } : {}) },
+      undo: { requestId: ctx.requestId, ...(ctx.deadline !== undefined ? { deadline: ctx.deadline } : {}) },
+      log: (ctx.logger ?? this.deps.logger).child({ reservationId: id }),
+    };
+  }
 
-    let item;
+  /**
+   * The item's name and store, before anything is written. An item a hold
+   * just found short of stock has its stock read first, and a request it
+   * cannot serve is refused here, as an unknown item is.
+   */
+  private async readItem({ input, call }: CreateRun): Promise<ItemFacts> {
+    const { items } = this.deps;
+    let item: ItemFacts | null;
     try {
-      // An item a hold just found short of stock: its stock is read first, and a request it cannot
-      // serve is refused before anything is written, as an unknown item is.
       const fresh = items.wasShort(input.itemId) ? await items.getItem(input.itemId, call) : undefined;
       if (fresh && fresh.stock < input.quantity) throw insufficientStock(fresh.id, input.quantity, fresh.stock);
       item = fresh ?? (await items.getItemFacts(input.itemId, call));
@@ -124,9 +215,11 @@ export class ReservationSaga {
       throw this.toPublic(err);
     }
     if (!item) throw notFound('item', input.itemId);
+    return item;
+  }
 
-    const id = randomUUID();
-    const log = (ctx.logger ?? this.deps.logger).child({ reservationId: id });
+  /** The PENDING reservation, written before any dependency is asked to do anything. */
+  private insertPending({ id, identity, input, ctx }: CreateRun, item: ItemFacts): Promise<ReservationDoc> {
     const pending = {
       _id: id,
       customerId: identity.sub,
@@ -139,111 +232,142 @@ export class ReservationSaga {
       days: input.days,
       requestId: ctx.requestId ?? null,
     };
-    const doc = await this.stored(data.insertPending(pending, this.now()), ctx.deadline);
+    return this.stored(this.deps.data.insertPending(pending, this.now()), ctx.deadline);
+  }
 
-    // 1. Take the stock.
+  /** Takes the stock. A domain answer (INSUFFICIENT_STOCK, NOT_FOUND, BAD_USER_INPUT) means items took nothing. */
+  private async holdStock(run: CreateRun, doc: ReservationDoc): Promise<StockHold> {
     let hold: StockHold;
     try {
-      hold = await items.holdStock(id, item.id, input.quantity, call);
+      hold = await this.deps.items.holdStock(run.id, doc.itemId, run.input.quantity, run.call);
     } catch (err) {
-      if (err instanceof DomainError) {
-        // INSUFFICIENT_STOCK, NOT_FOUND, BAD_USER_INPUT: items took nothing.
-        await this.reject(doc, `${err.code}: ${err.message}`, ctx);
-        throw err;
-      }
-      throw await this.abort(doc, { hold: this.maybeApplied(err), charge: false }, err, ctx, log, undo);
+      if (err instanceof DomainError) throw new StepFailed({ undo: NOTHING, settle: this.rejecting(run, doc, `${err.code}: ${err.message}`), answer: err });
+      throw this.dependencyFailed(run, doc, { hold: this.maybeApplied(err), charge: false }, err);
     }
-    if (hold.released) {
-      // The sweeper already settled this reservation and gave the hold back.
-      throw await this.abort(doc, { hold: false, charge: false }, new Error('hold already released'), ctx, log, undo);
-    }
+    // The sweeper already settled this reservation and gave the hold back.
+    if (hold.released) throw this.dependencyFailed(run, doc, NOTHING, new Error('hold already released'));
+    return hold;
+  }
 
-    // 2. The price, from the rate items answered with the hold.
-    let amount: number;
+  /** The price, from the daily rate items answered with the hold (never from a cache). */
+  private price(run: CreateRun, doc: ReservationDoc, hold: StockHold): Priced {
     try {
-      amount = totalPrice(input.quantity, hold.item.dailyRate, input.days);
+      return { dailyRate: hold.item.dailyRate, totalPrice: totalPrice(run.input.quantity, hold.item.dailyRate, run.input.days) };
     } catch (err) {
-      if (await this.compensate(doc, { hold: true, charge: false }, undo, log)) {
-        await this.reject(doc, `${(err as DomainError).code}: ${describe(err)}`, ctx);
-      }
-      throw err;
+      throw new StepFailed({ undo: HELD, settle: this.rejecting(run, doc, `${(err as DomainError).code}: ${describe(err)}`), answer: err });
     }
+  }
 
-    // 3. Charge.
-    let payment: Payment;
+  /** Charges the customer; a decline is an answer (`status`), not an error. */
+  private async chargePayment(run: CreateRun, doc: ReservationDoc, priced: Priced): Promise<Payment> {
+    const { id, identity, input } = run;
+    const charge = {
+      reservationId: id,
+      customerId: identity.sub,
+      storeId: doc.storeId,
+      itemId: doc.itemId,
+      quantity: input.quantity,
+      amount: priced.totalPrice,
+      paymentToken: input.paymentToken,
+    };
     try {
-      payment = await rentals.chargePayment(
-        {
-          reservationId: id,
-          customerId: identity.sub,
-          storeId: item.storeId,
-          itemId: item.id,
-          quantity: input.quantity,
-          amount,
-          paymentToken: input.paymentToken,
-        },
-        call,
-      );
+      return await this.deps.rentals.chargePayment(charge, run.call);
     } catch (err) {
-      if (err instanceof DomainError) {
-        // e.g. BAD_USER_INPUT on paymentToken: nothing was charged; give the stock back.
-        if (await this.compensate(doc, { hold: true, charge: false }, undo, log)) {
-          await this.reject(doc, `${err.code}: ${err.message}`, ctx, { dailyRate: hold.item.dailyRate, totalPrice: amount });
-        }
-        throw err;
-      }
-      throw await this.abort(doc, { hold: true, charge: this.maybeApplied(err) }, err, ctx, log, undo);
+      // e.g. BAD_USER_INPUT on paymentToken: nothing was charged; give the stock back.
+      if (err instanceof DomainError) throw new StepFailed({ undo: HELD, settle: this.rejecting(run, doc, `${err.code}: ${err.message}`, priced), answer: err });
+      throw this.dependencyFailed(run, doc, { hold: true, charge: this.maybeApplied(err) }, err);
     }
-    const priced = { dailyRate: hold.item.dailyRate, totalPrice: amount };
+  }
 
-    if (payment.status !== 'PAID') {
-      // DECLINED, or FAILED (the provider never answered): a decline for the customer.
-      // REFUNDED here means the sweeper settled the reservation meanwhile.
-      const effects = { hold: true, charge: payment.status === 'REFUNDED' };
-      if (!(await this.compensate(doc, effects, undo, log))) throw this.unavailable('items');
-      const reason = payment.status === 'DECLINED' ? 'payment declined' : `payment ${payment.status.toLowerCase()}`;
-      const failed = await this.move(id, [transition('PENDING', 'PAYMENT_FAILED', reason)], {
-        deadline: ctx.deadline,
-        set: priced,
-        filter: SAGA_OWNS,
-        events: [
-          createEvent(
-            'ReservationPaymentFailed',
-            { ...detailsOf(doc, amount), reservationId: id, customerId: identity.sub, reason },
-            { requestId: ctx.requestId },
-          ),
-        ],
-      });
-      if (!failed) throw this.unavailable('reservations');
-      log.info({ paymentStatus: payment.status }, 'reservation payment failed; stock given back');
-      throw new DomainError('PAYMENT_DECLINED', `the payment was ${payment.status === 'DECLINED' ? 'declined' : 'not completed'}`, {
-        reservationId: id,
+  /**
+   * DECLINED, or FAILED (the provider never answered): a decline for the
+   * customer, PAYMENT_FAILED once the stock is back. REFUNDED here means the
+   * sweeper settled the reservation meanwhile: the refund is asked for again.
+   */
+  private paymentNotMade(run: CreateRun, doc: ReservationDoc, priced: Priced, payment: Payment): StepFailed {
+    const reason = payment.status === 'DECLINED' ? 'payment declined' : `payment ${payment.status.toLowerCase()}`;
+    return new StepFailed({
+      undo: { hold: true, charge: payment.status === 'REFUNDED' },
+      settle: () => this.markPaymentFailed(run, doc, priced, payment, reason),
+      answer: new DomainError('PAYMENT_DECLINED', `the payment was ${payment.status === 'DECLINED' ? 'declined' : 'not completed'}`, {
+        reservationId: run.id,
         paymentStatus: payment.status,
-      });
-    }
+      }),
+      answerIfNotUndone: this.unavailable('items'),
+    });
+  }
 
-    // 4. Confirm.
-    const confirmed = await this.move(id, [transition('PENDING', 'CONFIRMED')], {
-      deadline: ctx.deadline,
+  /** PENDING → PAYMENT_FAILED with ReservationPaymentFailed; SERVICE_UNAVAILABLE when the sweeper took the reservation over. */
+  private async markPaymentFailed(run: CreateRun, doc: ReservationDoc, priced: Priced, payment: Payment, reason: string): Promise<void> {
+    const failed = await this.move(run.id, [transition('PENDING', 'PAYMENT_FAILED', reason)], {
+      deadline: run.ctx.deadline,
+      set: priced,
+      filter: SAGA_OWNS,
+      events: [
+        createEvent(
+          'ReservationPaymentFailed',
+          { ...detailsOf(doc, priced.totalPrice), reservationId: run.id, customerId: run.identity.sub, reason },
+          { requestId: run.ctx.requestId },
+        ),
+      ],
+    });
+    if (!failed) throw this.unavailable('reservations');
+    run.log.info({ paymentStatus: payment.status }, 'reservation payment failed; stock given back');
+  }
+
+  /** PENDING → CONFIRMED with ReservationConfirmed, priced. */
+  private async confirm(run: CreateRun, doc: ReservationDoc, priced: Priced): Promise<ReservationDoc> {
+    const confirmed = await this.move(run.id, [transition('PENDING', 'CONFIRMED')], {
+      deadline: run.ctx.deadline,
       set: priced,
       filter: SAGA_OWNS,
       events: [
         createEvent(
           'ReservationConfirmed',
-          { ...detailsOf(doc), totalPrice: amount, reservationId: id, customerId: identity.sub },
-          { requestId: ctx.requestId },
+          { ...detailsOf(doc), totalPrice: priced.totalPrice, reservationId: run.id, customerId: run.identity.sub },
+          { requestId: run.ctx.requestId },
         ),
       ],
     });
     if (!confirmed) {
       // The sweeper took the reservation over while this request ran long:
       // undo what this request did (idempotent, the sweeper may do it too).
-      log.warn('reservation settled by the sweeper before it could be confirmed; compensating');
-      await this.compensate(doc, { hold: true, charge: true }, undo, log);
-      throw this.unavailable('reservations');
+      run.log.warn('reservation settled by the sweeper before it could be confirmed; compensating');
+      throw new StepFailed({ undo: HELD_AND_CHARGED, answer: this.unavailable('reservations') });
     }
-    log.info({ totalPrice: amount }, 'reservation confirmed');
+    run.log.info({ totalPrice: priced.totalPrice }, 'reservation confirmed');
     return confirmed;
+  }
+
+  /**
+   * Ends a reservation whose step failed; resolves to the error to throw.
+   * Undoes what may have happened; once that is done, the step's last status
+   * change (which may fail with its own answer), else the reservation stays
+   * PENDING for the sweeper. Anything but a {@link StepFailed} (our own
+   * database) passes through, undoing nothing.
+   */
+  private async endFailed(run: CreateRun, doc: ReservationDoc, err: unknown): Promise<unknown> {
+    if (!(err instanceof StepFailed)) return err;
+    const { undo, settle, answer, answerIfNotUndone = answer } = err.ending;
+    if (!(await this.compensate(doc, undo, run.undo, run.log))) return answerIfNotUndone;
+    await settle?.();
+    return answer;
+  }
+
+  /**
+   * A dependency failed without a domain answer: undo what may have happened,
+   * then REJECTED (reason SERVICE_UNAVAILABLE); the client gets
+   * SERVICE_UNAVAILABLE naming the dependency.
+   */
+  private dependencyFailed(run: CreateRun, doc: ReservationDoc, undo: Effects, err: unknown): StepFailed {
+    const failure = err instanceof DependencyFailure ? err : new DependencyFailure('items', 'network', describe(err), true, false);
+    run.log.warn({ dependency: failure.dependency, kind: failure.kind, err: failure.message, effects: undo }, 'saga step failed; compensating');
+    return new StepFailed({ undo, settle: this.rejecting(run, doc, `SERVICE_UNAVAILABLE: ${failure.message}`), answer: this.toPublic(err) });
+  }
+
+  /** The ending "REJECTED with this reason" (and these fields), for a {@link StepFailed}. */
+  private rejecting(run: CreateRun, doc: ReservationDoc, reason: string, set: Record<string, unknown> = {}): () => Promise<void> {
+    return () => this.reject(doc, reason, run.ctx, set);
   }
 
   /** Cancels before hand-over: refund, CANCELLED + ReservationCancelled, release. */
@@ -376,21 +500,6 @@ export class ReservationSaga {
         ),
       ],
     });
-  }
-
-  /**
-   * A dependency failed without a domain answer: undo what may have happened,
-   * then REJECTED (reason SERVICE_UNAVAILABLE). Returns the error to throw.
-   */
-  private async abort(doc: ReservationDoc, effects: Effects, err: unknown, ctx: RequestContext, log: Logger, undo: CallContext): Promise<Error> {
-    const failure =
-      err instanceof DependencyFailure ? err : new DependencyFailure('items', 'network', describe(err), true, false);
-    log.warn({ dependency: failure.dependency, kind: failure.kind, err: failure.message, effects }, 'saga step failed; compensating');
-    if (await this.compensate(doc, effects, undo, log)) {
-      await this.reject(doc, `SERVICE_UNAVAILABLE: ${failure.message}`, ctx);
-    }
-    // Not compensated: the reservation stays PENDING and the sweeper settles it.
-    return err instanceof DependencyFailure ? err.toDomainError() : (err as Error);
   }
 
   /**
