@@ -55,7 +55,7 @@ export interface WorkerSpec {
 export const WORKERS: readonly WorkerSpec[] = [
   { name: 'reservations-worker', entry: 'subgraphs/reservations/src/worker-main.ts', subgraph: 'reservations' },
   { name: 'stores-worker', entry: 'subgraphs/stores/src/worker-main.ts', subgraph: 'stores' },
-  { name: 'rentals-worker', entry: 'subgraphs/rentals/src/worker.ts', subgraph: 'rentals' },
+  { name: 'rentals-worker', entry: 'subgraphs/rentals/src/worker-main.ts', subgraph: 'rentals' },
 ];
 
 /** The workers, with whether their entry exists. */

@@ -60,7 +60,7 @@ export const ENTRIES: Record<ServiceName, string> = {
   rentals: 'subgraphs/rentals/src/main.ts',
   'reservations-worker': 'subgraphs/reservations/src/worker-main.ts',
   'stores-worker': 'subgraphs/stores/src/worker-main.ts',
-  'rentals-worker': 'subgraphs/rentals/src/worker.ts',
+  'rentals-worker': 'subgraphs/rentals/src/worker-main.ts',
 };
 
 /** The port variable of each subgraph. */

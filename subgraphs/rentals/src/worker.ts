@@ -9,16 +9,14 @@
  * It also runs an outbox relay, so rentals' own events left unpublished by a
  * crashed API process go out even when no API process is up.
  *
- * `startRentalsWorker(config)` is the factory tests call; run as a process,
- * this file loads the config and handles SIGTERM.
+ * `startRentalsWorker(config)` is the factory; `worker-main.ts` runs it as
+ * its own process (config, SIGTERM).
  */
-import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig } from '@rental/config';
 import { isDatabaseUp } from '@rental/db';
 import { startConsumer, type Consumer } from '@rental/events';
 import { createLogger } from '@rental/observability';
-import { onShutdownSignals, startWorkerHealth, type WorkerHealthServer } from '@rental/subgraph-server';
-import { rentalsConfigShape, type RentalsConfig } from './config.js';
+import { startWorkerHealth, type WorkerHealthServer } from '@rental/subgraph-server';
+import type { RentalsConfig } from './config.js';
 import { openRuntime, type RentalsOverrides, type RentalsRuntime } from './runtime.js';
 
 export interface RunningRentalsWorker {
@@ -88,20 +86,4 @@ export async function startRentalsWorker(config: RentalsConfig, opts: RentalsWor
       return stopped;
     },
   };
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const config = loadConfig(rentalsConfigShape);
-  const logger = createLogger('rentals-worker', config.LOG_LEVEL);
-  try {
-    const running = await startRentalsWorker(config, { logger });
-    onShutdownSignals(running.stop, (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    logger.fatal({ err }, 'rentals worker failed to start');
-    process.exit(1);
-  }
 }
