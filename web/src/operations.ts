@@ -1,52 +1,48 @@
 /** Every GraphQL operation the web client sends, against the public API of ../shared/DESIGN.md. */
 import { gql, type TypedDocumentNode } from '@apollo/client';
+// Result and variable types generated from these documents against the router's API schema (`npm run codegen`).
+import type {
+  CancelReservationMutation,
+  CancelReservationMutationVariables,
+  CatalogQuery,
+  CatalogQueryVariables,
+  CreateReservationMutation,
+  CreateReservationMutationVariables,
+  MyReservationsQuery,
+  MyReservationsQueryVariables,
+  OrderRentalQuery,
+  OrderRentalQueryVariables,
+  PrepareOrderMutation,
+  PrepareOrderMutationVariables,
+  RegisterItemMutation,
+  RegisterItemMutationVariables,
+  ReservationFieldsFragment,
+  ReservationStatus,
+  ReservationStatusSubscription,
+  ReservationStatusSubscriptionVariables,
+  ReturnRentalMutation,
+  ReturnRentalMutationVariables,
+  StartRentalMutation,
+  StartRentalMutationVariables,
+  StoreOrderFieldsFragment,
+  StoreOrdersQuery,
+  StoreOrdersQueryVariables,
+  StoreQuery,
+  StoreQueryVariables,
+} from './generated/graphql.ts';
 
-export type ReservationStatus =
-  | 'PENDING'
-  | 'CONFIRMED'
-  | 'READY_FOR_PICKUP'
-  | 'RENTED'
-  | 'RETURNED'
-  | 'CANCELLED'
-  | 'REJECTED'
-  | 'PAYMENT_FAILED';
-export type StoreOrderStatus = 'PENDING' | 'READY' | 'HANDED_OVER' | 'CANCELLED';
+export type { ReservationStatus, StoreOrderStatus } from './generated/graphql.ts';
 
-export interface Item {
-  __typename?: 'Item';
-  id: string;
-  name: string;
-  category: string;
-  dailyRate: number;
-  stock: number;
-  store: { __typename?: 'Store'; id: string; name: string } | null;
-}
+/** A catalog item as the pages show it. */
+export type Item = CatalogQuery['items']['edges'][number]['node'];
 
-export interface Reservation {
-  __typename: 'Reservation';
-  id: string;
-  status: ReservationStatus;
-  /**
-   * The customer view's version (+1 per change, 0 while the view has not
-   * caught up). The list's value is where the reservation's subscription
-   * starts (`sinceVersion`), so no change between the two is missed.
-   */
-  version: number;
-  quantity: number;
-  startDate: string;
-  endDate: string;
-  totalPrice: number | null;
-  createdAt: string;
-  item: { __typename: 'Item'; id: string; name: string; store: { __typename: 'Store'; id: string; name: string } | null };
-  storeOrder: { __typename: 'StoreOrder'; id: string; status: StoreOrderStatus } | null;
-  rental: {
-    __typename: 'Rental';
-    id: string;
-    status: string;
-    payment: { __typename: 'Payment'; id: string; status: string; amount: number; currency: string };
-  } | null;
-  history: Array<{ __typename: 'StatusChange'; status: ReservationStatus; at: string; reason: string | null }>;
-}
+/**
+ * A reservation as every screen shows it. `version` is the customer view's
+ * version (+1 per change, 0 while the view has not caught up). The list's
+ * value is where the reservation's subscription starts (`sinceVersion`), so
+ * no change between the two is missed.
+ */
+export type Reservation = ReservationFieldsFragment;
 
 export const RESERVATION_FIELDS = gql`
   fragment ReservationFields on Reservation {
@@ -95,15 +91,7 @@ export const RESERVATION_FIELDS = gql`
   }
 `;
 
-export interface PageInfo {
-  hasNextPage: boolean;
-  endCursor: string | null;
-}
-
-export const CATALOG: TypedDocumentNode<
-  { items: { totalCount: number; edges: Array<{ node: Item }>; pageInfo: PageInfo } },
-  { first: number; after?: string | null; filter?: { search?: string; inStock?: boolean } | null }
-> = gql`
+export const CATALOG: TypedDocumentNode<CatalogQuery, CatalogQueryVariables> = gql`
   query Catalog($first: Int, $after: String, $filter: ItemFilter) {
     items(first: $first, after: $after, filter: $filter) {
       totalCount
@@ -128,10 +116,7 @@ export const CATALOG: TypedDocumentNode<
   }
 `;
 
-export const MY_RESERVATIONS: TypedDocumentNode<
-  { myReservations: { edges: Array<{ node: Reservation }>; pageInfo: PageInfo } },
-  { first: number; after?: string | null; status?: ReservationStatus[] | null }
-> = gql`
+export const MY_RESERVATIONS: TypedDocumentNode<MyReservationsQuery, MyReservationsQueryVariables> = gql`
   query MyReservations($first: Int, $after: String, $status: [ReservationStatus!]) {
     myReservations(first: $first, after: $after, status: $status) {
       edges {
@@ -148,15 +133,7 @@ export const MY_RESERVATIONS: TypedDocumentNode<
   ${RESERVATION_FIELDS}
 `;
 
-export interface CreateReservationInput {
-  itemId: string;
-  quantity: number;
-  startDate: string;
-  endDate: string;
-  paymentToken: string;
-}
-
-export const CREATE_RESERVATION: TypedDocumentNode<{ createReservation: Reservation }, { input: CreateReservationInput }> = gql`
+export const CREATE_RESERVATION: TypedDocumentNode<CreateReservationMutation, CreateReservationMutationVariables> = gql`
   mutation CreateReservation($input: CreateReservationInput!) {
     createReservation(input: $input) {
       ...ReservationFields
@@ -165,7 +142,7 @@ export const CREATE_RESERVATION: TypedDocumentNode<{ createReservation: Reservat
   ${RESERVATION_FIELDS}
 `;
 
-export const CANCEL_RESERVATION: TypedDocumentNode<{ cancelReservation: Reservation }, { id: string; reason?: string }> = gql`
+export const CANCEL_RESERVATION: TypedDocumentNode<CancelReservationMutation, CancelReservationMutationVariables> = gql`
   mutation CancelReservation($id: ID!, $reason: String) {
     cancelReservation(id: $id, reason: $reason) {
       ...ReservationFields
@@ -174,21 +151,18 @@ export const CANCEL_RESERVATION: TypedDocumentNode<{ cancelReservation: Reservat
   ${RESERVATION_FIELDS}
 `;
 
-export interface ReservationUpdate {
-  version: number;
-  /** Position in the customer's feed of changes (all their reservations); resumes the all-reservations subscription. */
-  sequence: number;
-  reservation: Reservation;
-}
+/**
+ * One pushed change: the reservation's `version`, its `sequence` (position in
+ * the customer's feed of changes, all their reservations; resumes the
+ * all-reservations subscription) and the reservation.
+ */
+export type ReservationUpdate = ReservationStatusSubscription['reservationStatus'];
 
 /**
  * Sent with graphql-ws directly (live.ts), so every (re-)subscription carries
  * `sinceVersion` (one reservation) or `sinceSequence` (all of mine).
  */
-export const RESERVATION_STATUS: TypedDocumentNode<
-  { reservationStatus: ReservationUpdate },
-  { reservationId?: string; sinceVersion?: number; sinceSequence?: number }
-> = gql`
+export const RESERVATION_STATUS: TypedDocumentNode<ReservationStatusSubscription, ReservationStatusSubscriptionVariables> = gql`
   subscription ReservationStatus($reservationId: ID, $sinceVersion: Int, $sinceSequence: Int) {
     reservationStatus(reservationId: $reservationId, sinceVersion: $sinceVersion, sinceSequence: $sinceSequence) {
       version
@@ -201,45 +175,33 @@ export const RESERVATION_STATUS: TypedDocumentNode<
   ${RESERVATION_FIELDS}
 `;
 
-export interface StoreOrder {
-  id: string;
-  reservationId: string;
-  status: StoreOrderStatus;
-  itemId: string;
-  itemName: string;
-  quantity: number;
-  startDate: string;
-  endDate: string;
-  customerId: string;
-  createdAt: string;
-  preparedAt: string | null;
-}
+/** A store order as the staff queue shows it. */
+export type StoreOrder = StoreOrderFieldsFragment;
 
-const STORE_ORDER_FIELDS = `
-  id
-  reservationId
-  status
-  itemId
-  itemName
-  quantity
-  startDate
-  endDate
-  customerId
-  createdAt
-  preparedAt
+const STORE_ORDER_FIELDS = gql`
+  fragment StoreOrderFields on StoreOrder {
+    id
+    reservationId
+    status
+    itemId
+    itemName
+    quantity
+    startDate
+    endDate
+    customerId
+    createdAt
+    preparedAt
+  }
 `;
 
 /** One page of a store's orders, newest first; `pageInfo.endCursor` is the `after` of the next page. */
-export const STORE_ORDERS: TypedDocumentNode<
-  { storeOrders: { totalCount: number; edges: Array<{ node: StoreOrder }>; pageInfo: PageInfo } },
-  { storeId: string; status?: StoreOrderStatus[] | null; first: number; after?: string | null }
-> = gql`
+export const STORE_ORDERS: TypedDocumentNode<StoreOrdersQuery, StoreOrdersQueryVariables> = gql`
   query StoreOrders($storeId: ID!, $status: [StoreOrderStatus!], $first: Int, $after: String) {
     storeOrders(storeId: $storeId, status: $status, first: $first, after: $after) {
       totalCount
       edges {
         node {
-          ${STORE_ORDER_FIELDS}
+          ...StoreOrderFields
         }
       }
       pageInfo {
@@ -248,9 +210,10 @@ export const STORE_ORDERS: TypedDocumentNode<
       }
     }
   }
+  ${STORE_ORDER_FIELDS}
 `;
 
-export const STORE: TypedDocumentNode<{ store: { id: string; name: string; city: string } | null }, { id: string }> = gql`
+export const STORE: TypedDocumentNode<StoreQuery, StoreQueryVariables> = gql`
   query Store($id: ID!) {
     store(id: $id) {
       id
@@ -260,18 +223,16 @@ export const STORE: TypedDocumentNode<{ store: { id: string; name: string; city:
   }
 `;
 
-export const PREPARE_ORDER: TypedDocumentNode<{ prepareOrder: StoreOrder }, { orderId: string }> = gql`
+export const PREPARE_ORDER: TypedDocumentNode<PrepareOrderMutation, PrepareOrderMutationVariables> = gql`
   mutation PrepareOrder($orderId: ID!) {
     prepareOrder(orderId: $orderId) {
-      ${STORE_ORDER_FIELDS}
+      ...StoreOrderFields
     }
   }
+  ${STORE_ORDER_FIELDS}
 `;
 
-export const ORDER_RENTAL: TypedDocumentNode<
-  { reservation: { id: string; status: ReservationStatus; rental: { id: string; status: string } | null } | null },
-  { id: string }
-> = gql`
+export const ORDER_RENTAL: TypedDocumentNode<OrderRentalQuery, OrderRentalQueryVariables> = gql`
   query OrderRental($id: ID!) {
     reservation(id: $id) {
       id
@@ -284,7 +245,7 @@ export const ORDER_RENTAL: TypedDocumentNode<
   }
 `;
 
-export const START_RENTAL: TypedDocumentNode<{ startRental: { id: string; status: string } }, { reservationId: string }> = gql`
+export const START_RENTAL: TypedDocumentNode<StartRentalMutation, StartRentalMutationVariables> = gql`
   mutation StartRental($reservationId: ID!) {
     startRental(reservationId: $reservationId) {
       id
@@ -293,7 +254,7 @@ export const START_RENTAL: TypedDocumentNode<{ startRental: { id: string; status
   }
 `;
 
-export const RETURN_RENTAL: TypedDocumentNode<{ returnRental: { id: string; status: string } }, { rentalId: string }> = gql`
+export const RETURN_RENTAL: TypedDocumentNode<ReturnRentalMutation, ReturnRentalMutationVariables> = gql`
   mutation ReturnRental($rentalId: ID!) {
     returnRental(rentalId: $rentalId) {
       id
@@ -302,16 +263,7 @@ export const RETURN_RENTAL: TypedDocumentNode<{ returnRental: { id: string; stat
   }
 `;
 
-export interface RegisterItemInput {
-  storeId: string;
-  name: string;
-  description?: string;
-  category: string;
-  dailyRate: number;
-  stock: number;
-}
-
-export const REGISTER_ITEM: TypedDocumentNode<{ registerItem: Item }, { input: RegisterItemInput }> = gql`
+export const REGISTER_ITEM: TypedDocumentNode<RegisterItemMutation, RegisterItemMutationVariables> = gql`
   mutation RegisterItem($input: RegisterItemInput!) {
     registerItem(input: $input) {
       id

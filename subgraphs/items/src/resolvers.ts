@@ -6,7 +6,7 @@
 import { requireRole, requireStoreAccess } from '@rental/auth';
 import { DomainError } from '@rental/errors';
 import { metrics, prom } from '@rental/observability';
-import { pageSize, toConnection, type Connection } from '@rental/subgraph-server/pagination';
+import { pageSize, toConnection } from '@rental/subgraph-server/pagination';
 import {
   itemAfter,
   itemCursor,
@@ -14,11 +14,8 @@ import {
   normalizeReservationId,
   validateHoldQuantity,
   validateRegisterItem,
-  type ItemFilterInput,
-  type RegisterItemInput,
 } from './domain/index.js';
-import type { Item, StockHold } from './data/index.js';
-import type { ItemsContext } from './context.js';
+import type { Resolvers } from './generated/graphql.js';
 
 /** Time from a request's arrival to its TRY_LATER answer, for registrations refused by the gate. */
 const registrationsShed =
@@ -30,27 +27,21 @@ const registrationsShed =
     registers: [metrics],
   });
 
-interface ItemsArgs {
-  filter?: ItemFilterInput | null;
-  first?: number | null;
-  after?: string | null;
-}
-
-export const resolvers = {
+export const resolvers: Resolvers = {
   Query: {
-    async items(_: unknown, args: ItemsArgs, ctx: ItemsContext): Promise<Connection<Item>> {
+    async items(_, args, ctx) {
       const filter = normalizeFilter(args.filter);
       const first = pageSize(args.first);
       const page = await ctx.items.listItems(filter, first, itemAfter(args.after));
       return toConnection(page, (item) => itemCursor(item.id), (item) => item, page.count);
     },
-    item(_: unknown, args: { id: string }, ctx: ItemsContext): Promise<Item | null> {
+    item(_, args, ctx) {
       return ctx.itemLoader.load(args.id);
     },
   },
 
   Mutation: {
-    async registerItem(_: unknown, args: { input: RegisterItemInput }, ctx: ItemsContext): Promise<Item> {
+    async registerItem(_, args, ctx) {
       requireStoreAccess(ctx.identity, args.input.storeId);
       const input = validateRegisterItem(args.input);
       try {
@@ -64,34 +55,26 @@ export const resolvers = {
         throw err;
       }
     },
-    async holdStock(
-      _: unknown,
-      args: { reservationId: string; itemId: string; quantity: number },
-      ctx: ItemsContext,
-    ): Promise<StockHold> {
+    async holdStock(_, args, ctx) {
       requireRole(ctx.identity, 'SERVICE');
       const reservationId = normalizeReservationId(args.reservationId);
       const quantity = validateHoldQuantity(args.quantity);
       return ctx.holds.run(ctx.deadline, () => ctx.items.holdStock(reservationId, args.itemId, quantity));
     },
-    async releaseStock(
-      _: unknown,
-      args: { reservationId: string; itemId: string },
-      ctx: ItemsContext,
-    ): Promise<StockHold | null> {
+    async releaseStock(_, args, ctx) {
       requireRole(ctx.identity, 'SERVICE');
       return ctx.items.releaseStock(normalizeReservationId(args.reservationId), args.itemId);
     },
   },
 
   Item: {
-    __resolveReference(ref: { id: string }, ctx: ItemsContext): Promise<Item | null> {
+    __resolveReference(ref, ctx) {
       return ctx.itemLoader.load(ref.id);
     },
   },
 
   StockHold: {
-    async item(hold: StockHold, _: unknown, ctx: ItemsContext): Promise<Item> {
+    async item(hold, _, ctx) {
       const item = hold.item ?? (await ctx.itemLoader.load(hold.itemId));
       // A hold exists only on an existing item, and items are never deleted.
       if (!item) throw new Error(`item ${hold.itemId} of hold ${hold.reservationId} vanished`);

@@ -12,35 +12,29 @@
  */
 import { LRUCache } from 'lru-cache';
 import { DomainError } from '@rental/errors';
+import type {
+  ReservationsGetItemQuery,
+  ReservationsGetItemQueryVariables,
+  ReservationsHoldStockMutation,
+  ReservationsHoldStockMutationVariables,
+  ReservationsReleaseStockMutation,
+  ReservationsReleaseStockMutationVariables,
+} from '../generated/items.js';
 import type { CallContext, DependencyClient } from './dependency.js';
 
-export interface ItemInfo {
-  id: string;
-  name: string;
-  dailyRate: number;
-  storeId: string;
-  stock: number;
-}
+/** What the saga reads of an item (types generated from the items schema: `npm run codegen`). */
+export type ItemInfo = NonNullable<ReservationsGetItemQuery['item']>;
+export type StockHold = ReservationsHoldStockMutation['holdStock'];
 
-export interface StockHold {
-  reservationId: string;
-  itemId: string;
-  quantity: number;
-  released: boolean;
-  item: ItemInfo;
-}
-
-const ITEM_FIELDS = 'id name dailyRate storeId stock';
-
-const GET_ITEM = `query ReservationsGetItem($id: ID!) { item(id: $id) { ${ITEM_FIELDS} } }`;
-const HOLD = `mutation ReservationsHoldStock($reservationId: ID!, $itemId: ID!, $quantity: Int!) {
+const GET_ITEM = /* GraphQL */ `query ReservationsGetItem($id: ID!) { item(id: $id) { id name dailyRate storeId stock } }`;
+const HOLD = /* GraphQL */ `mutation ReservationsHoldStock($reservationId: ID!, $itemId: ID!, $quantity: Int!) {
   holdStock(reservationId: $reservationId, itemId: $itemId, quantity: $quantity) {
-    reservationId itemId quantity released item { ${ITEM_FIELDS} }
+    reservationId itemId quantity released item { id name dailyRate storeId stock }
   }
 }`;
-const RELEASE = `mutation ReservationsReleaseStock($reservationId: ID!, $itemId: ID!) {
+const RELEASE = /* GraphQL */ `mutation ReservationsReleaseStock($reservationId: ID!, $itemId: ID!) {
   releaseStock(reservationId: $reservationId, itemId: $itemId) {
-    reservationId itemId quantity released item { ${ITEM_FIELDS} }
+    reservationId itemId quantity released item { id name dailyRate storeId stock }
   }
 }`;
 
@@ -62,7 +56,8 @@ export class ItemsClient {
 
   /** The item, or null when there is none with that id. */
   async getItem(id: string, ctx?: CallContext): Promise<ItemInfo | null> {
-    const data = await this.dependency.request<{ item: ItemInfo | null }>('ReservationsGetItem', GET_ITEM, { id }, ctx);
+    const variables: ReservationsGetItemQueryVariables = { id };
+    const data = await this.dependency.request<ReservationsGetItemQuery>('ReservationsGetItem', GET_ITEM, variables, ctx);
     if (data.item) this.facts.set(id, { id: data.item.id, name: data.item.name, storeId: data.item.storeId });
     return data.item;
   }
@@ -83,13 +78,9 @@ export class ItemsClient {
 
   /** Takes `quantity` units for the reservation (once); INSUFFICIENT_STOCK / NOT_FOUND as DomainError. */
   async holdStock(reservationId: string, itemId: string, quantity: number, ctx?: CallContext): Promise<StockHold> {
+    const variables: ReservationsHoldStockMutationVariables = { reservationId, itemId, quantity };
     try {
-      const data = await this.dependency.request<{ holdStock: StockHold }>(
-        'ReservationsHoldStock',
-        HOLD,
-        { reservationId, itemId, quantity },
-        ctx,
-      );
+      const data = await this.dependency.request<ReservationsHoldStockMutation>('ReservationsHoldStock', HOLD, variables, ctx);
       this.short.delete(itemId);
       return data.holdStock;
     } catch (err) {
@@ -100,12 +91,8 @@ export class ItemsClient {
 
   /** Gives the reservation's stock back (once); null when it held none. */
   async releaseStock(reservationId: string, itemId: string, ctx?: CallContext): Promise<StockHold | null> {
-    const data = await this.dependency.request<{ releaseStock: StockHold | null }>(
-      'ReservationsReleaseStock',
-      RELEASE,
-      { reservationId, itemId },
-      ctx,
-    );
+    const variables: ReservationsReleaseStockMutationVariables = { reservationId, itemId };
+    const data = await this.dependency.request<ReservationsReleaseStockMutation>('ReservationsReleaseStock', RELEASE, variables, ctx);
     return data.releaseStock;
   }
 }

@@ -3,29 +3,22 @@
  * idempotent per reservation id (docs/ARCHITECTURE.md, "Internal API").
  * A declined charge is an answer (`status: DECLINED`), not an error.
  */
+import type {
+  ChargePaymentInput,
+  ReservationsChargePaymentMutation,
+  ReservationsChargePaymentMutationVariables,
+  ReservationsRefundPaymentMutation,
+  ReservationsRefundPaymentMutationVariables,
+} from '../generated/rentals.js';
 import type { CallContext, DependencyClient } from './dependency.js';
 
-export type PaymentStatus = 'PAID' | 'DECLINED' | 'FAILED' | 'REFUNDED';
+/** A payment as the saga reads it (types generated from the rentals schema: `npm run codegen`). */
+export type Payment = ReservationsChargePaymentMutation['chargePayment'];
 
-export interface Payment {
-  status: PaymentStatus;
-  amount: number;
-}
-
-export interface ChargePaymentInput {
-  reservationId: string;
-  customerId: string;
-  storeId: string;
-  itemId: string;
-  quantity: number;
-  amount: number;
-  paymentToken: string;
-}
-
-const CHARGE = `mutation ReservationsChargePayment($input: ChargePaymentInput!) {
+const CHARGE = /* GraphQL */ `mutation ReservationsChargePayment($input: ChargePaymentInput!) {
   chargePayment(input: $input) { status amount }
 }`;
-const REFUND = `mutation ReservationsRefundPayment($reservationId: ID!) {
+const REFUND = /* GraphQL */ `mutation ReservationsRefundPayment($reservationId: ID!) {
   refundPayment(reservationId: $reservationId) { status amount }
 }`;
 
@@ -33,18 +26,15 @@ export class RentalsClient {
   constructor(readonly dependency: DependencyClient) {}
 
   async chargePayment(input: ChargePaymentInput, ctx?: CallContext): Promise<Payment> {
-    const data = await this.dependency.request<{ chargePayment: Payment }>('ReservationsChargePayment', CHARGE, { input }, ctx);
+    const variables: ReservationsChargePaymentMutationVariables = { input };
+    const data = await this.dependency.request<ReservationsChargePaymentMutation>('ReservationsChargePayment', CHARGE, variables, ctx);
     return data.chargePayment;
   }
 
   /** Refunds the reservation's payment (once); null when there is none. INVALID_STATE once the rental started. */
   async refundPayment(reservationId: string, ctx?: CallContext): Promise<Payment | null> {
-    const data = await this.dependency.request<{ refundPayment: Payment | null }>(
-      'ReservationsRefundPayment',
-      REFUND,
-      { reservationId },
-      ctx,
-    );
+    const variables: ReservationsRefundPaymentMutationVariables = { reservationId };
+    const data = await this.dependency.request<ReservationsRefundPaymentMutation>('ReservationsRefundPayment', REFUND, variables, ctx);
     return data.refundPayment;
   }
 }
