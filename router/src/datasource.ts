@@ -9,7 +9,7 @@
  * message and code; internal URLs and response bodies never reach callers.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { GraphQLError } from 'graphql';
+import { GraphQLError } from './subscriptions/graphql.js';
 import { ANONYMOUS, IDENTITY_HEADER, REQUEST_ID_HEADER, type InternalIdentitySigner } from '@rental/auth';
 import type { Logger } from '@rental/observability';
 import type { RouterContext } from './identity.js';

@@ -10,7 +10,8 @@
  * - Errors without a code, or INTERNAL_SERVER_ERROR: logged; in production
  *   the message becomes "Internal server error".
  */
-import { Kind, type GraphQLError, parse, visit, type ASTNode, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLError, ASTNode, GraphQLFormattedError } from 'graphql';
+import { Kind, parse, visit } from './subscriptions/graphql.js';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from '@rental/observability';
 import { LIMIT_CODE, TOO_MANY_TOKENS } from './limits/operation.js';

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'graphql';
+import { parse } from './subscriptions/graphql.js';
 import { composeServices } from '@apollo/composition';
 import { signUserToken, type UserRole } from '@rental/auth';
 import { DomainError } from '@rental/errors';

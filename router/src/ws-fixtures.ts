@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GraphQLError, parse } from 'graphql';
+import { GraphQLError, parse } from './subscriptions/graphql.js';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { buildSubgraphSchema } from '@apollo/subgraph';

@@ -5,7 +5,8 @@
  * refusal names the costliest path.
  */
 import { composeServices } from '@apollo/composition';
-import { parse, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
+import { parse } from '../subscriptions/graphql.js';
 import { describe, expect, it } from 'vitest';
 import { parseRouterConfig } from '../config.js';
 import { loadSupergraph } from '../gateway-internals.js';

@@ -32,25 +32,22 @@
  * The walk stops counting once it passes `cap`, so a huge operation costs
  * little to refuse.
  */
-import {
-  Kind,
-  isTypeDefinitionNode,
-  isTypeExtensionNode,
-  parse,
-  type DefinitionNode,
-  type TypeDefinitionNode,
-  type TypeExtensionNode,
-  type DirectiveNode,
-  type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLField,
-  type GraphQLNamedType,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-  type ValueNode,
+import type {
+  DefinitionNode,
+  TypeDefinitionNode,
+  TypeExtensionNode,
+  DirectiveNode,
+  DocumentNode,
+  FieldNode,
+  FragmentDefinitionNode,
+  GraphQLField,
+  GraphQLNamedType,
+  GraphQLSchema,
+  OperationDefinitionNode,
+  SelectionSetNode,
+  ValueNode,
 } from 'graphql';
+import { Kind, isTypeDefinitionNode, isTypeExtensionNode, parse } from '../subscriptions/graphql.js';
 
 /** `@listSize` on one field definition. */
 export interface ListSize {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
+import { parse } from '../subscriptions/graphql.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSubgraph, type BaseContext, type RunningSubgraph } from '@rental/subgraph-server';
 import { startRouter, type RunningRouter } from '../app.js';

@@ -3,7 +3,8 @@
  * each fetch as one operation (`query …`, `mutation …`, `subscription …`,
  * or a bare selection set `{ … }`, which is a query).
  */
-import { parse, type OperationTypeNode } from 'graphql';
+import type { OperationTypeNode } from 'graphql';
+import { parse } from '../subscriptions/graphql.js';
 
 const cache = new Map<string, OperationTypeNode | 'unknown'>();
 const CACHE_SIZE = 1000;
