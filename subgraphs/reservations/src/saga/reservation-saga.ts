@@ -508,32 +508,19 @@ export class ReservationSaga {
    * when a dependency could not be reached (try again later).
    */
   private async compensate(doc: ReservationDoc, effects: Effects, call: CallContext, log: Logger): Promise<boolean> {
-    let done = true;
-    if (effects.charge) {
-      try {
-        await this.deps.rentals.refundPayment(doc._id, call);
-      } catch (err) {
-        if (err instanceof DomainError && err.code !== 'TRY_LATER') {
-          log.error({ err: err.message, code: err.code }, 'compensation: rentals refused the refund');
-        } else {
-          log.warn({ err: describe(err) }, 'compensation: refund failed; will retry');
-          done = false;
-        }
-      }
-    }
-    if (effects.hold) {
-      try {
-        await this.deps.items.releaseStock(doc._id, doc.itemId, call);
-      } catch (err) {
-        if (err instanceof DomainError && err.code !== 'TRY_LATER') {
-          log.error({ err: err.message, code: err.code }, 'compensation: items refused the release');
-        } else {
-          log.warn({ err: describe(err) }, 'compensation: stock release failed; will retry');
-          done = false;
-        }
-      }
-    }
-    return done;
+    const refunded = effects.charge ? await this.refundPayment(doc, call, log) : true;
+    const released = effects.hold ? await this.releaseStock(doc, call, log) : true;
+    return refunded && released;
+  }
+
+  /** Compensation: gives the reservation's payment back (rentals moves nothing when nothing was charged). */
+  private refundPayment(doc: ReservationDoc, call: CallContext, log: Logger): Promise<boolean> {
+    return undone(() => this.deps.rentals.refundPayment(doc._id, call), log, 'rentals refused the refund', 'refund failed; will retry');
+  }
+
+  /** Compensation: gives the reservation's stock back (items gives back nothing when it held none). */
+  private releaseStock(doc: ReservationDoc, call: CallContext, log: Logger): Promise<boolean> {
+    return undone(() => this.deps.items.releaseStock(doc._id, doc.itemId, call), log, 'items refused the release', 'stock release failed; will retry');
   }
 
   private maybeApplied(err: unknown): boolean {
@@ -549,6 +536,25 @@ export class ReservationSaga {
       dependency,
       retryAfterSeconds: 5,
     });
+  }
+}
+
+/**
+ * Runs one compensating call. True when it is done, or refused for good (a
+ * domain answer other than TRY_LATER: logged as an error, as a retry would
+ * be refused too); false when it could not be done now (the sweeper retries).
+ */
+async function undone(call: () => Promise<unknown>, log: Logger, refused: string, failed: string): Promise<boolean> {
+  try {
+    await call();
+    return true;
+  } catch (err) {
+    if (err instanceof DomainError && err.code !== 'TRY_LATER') {
+      log.error({ err: err.message, code: err.code }, `compensation: ${refused}`);
+      return true;
+    }
+    log.warn({ err: describe(err) }, `compensation: ${failed}`);
+    return false;
   }
 }
 
