@@ -19,6 +19,9 @@ const OUT = path.join(ROOT, 'node_modules', '.cache', `rental-bundle-test-${proc
 
 afterAll(() => fs.rmSync(OUT, { recursive: true, force: true }));
 
+/** The subgraphs that run an event worker beside their API (items has none). */
+const WORKER_SUBGRAPHS = ['reservations', 'stores', 'rentals'];
+
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -80,12 +83,18 @@ async function stop(child: ChildProcess): Promise<string> {
 }
 
 describe('bundle.ts', () => {
-  it('finds the entries of each deployable folder', () => {
-    expect(defaultEntries(path.join(ROOT, 'router'))).toEqual([{ in: 'src/main.ts', out: 'main' }]);
-    expect(defaultEntries(path.join(ROOT, 'subgraphs/items'))).toEqual([{ in: 'src/main.ts', out: 'main' }]);
-    const stores = defaultEntries(path.join(ROOT, 'subgraphs/stores'));
-    expect(stores[0]).toEqual({ in: 'src/main.ts', out: 'main' });
-    if (stores[1]) expect(stores[1].out).toBe('worker');
+  it('finds the entries of each deployable folder by convention: src/main.ts, and src/worker-main.ts where there is a worker', () => {
+    const MAIN = { in: 'src/main.ts', out: 'main' };
+    const WORKER = { in: 'src/worker-main.ts', out: 'worker-main' };
+    expect(defaultEntries(path.join(ROOT, 'router'))).toEqual([MAIN]);
+    expect(defaultEntries(path.join(ROOT, 'subgraphs/items'))).toEqual([MAIN]);
+    for (const name of WORKER_SUBGRAPHS) expect(defaultEntries(path.join(ROOT, 'subgraphs', name)), name).toEqual([MAIN, WORKER]);
+    // Every subgraph with a worker factory (src/worker.ts) has its entry, and no other.
+    for (const name of fs.readdirSync(path.join(ROOT, 'subgraphs'))) {
+      const has = (f: string) => fs.existsSync(path.join(ROOT, 'subgraphs', name, 'src', f));
+      expect(has('worker-main.ts'), `${name}: src/worker.ts and src/worker-main.ts go together`).toBe(has('worker.ts'));
+      expect(has('worker-app.ts'), name).toBe(false);
+    }
   });
 
   it('follows only production dependencies through workspace packages', () => {
@@ -115,6 +124,14 @@ describe('bundle.ts', () => {
     expect(fs.existsSync(`${main}.map`)).toBe(true);
   });
 
+  it('bundles both entries of every subgraph with a worker', { timeout: 60_000 }, async () => {
+    for (const name of WORKER_SUBGRAPHS) {
+      const files = await bundle(path.join(ROOT, 'subgraphs', name), undefined, path.join(OUT, `entries-${name}`));
+      expect(files.map((f) => path.basename(f)), name).toEqual(['main.js', 'worker-main.js']);
+      for (const f of files) expect(fs.existsSync(f), f).toBe(true);
+    }
+  });
+
   it('starts the bundled items subgraph, serves /healthz, and exits 0 on SIGTERM', { timeout: 60_000 }, async () => {
     const [main] = await bundle(path.join(ROOT, 'subgraphs/items'), undefined, path.join(OUT, 'items-run'));
     const { child, line } = await start(main!, { ITEMS_PORT: '0' }, /"url":"http:\/\/127\.0\.0\.1:\d+\/graphql"/);
@@ -131,10 +148,8 @@ describe('bundle.ts', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(await stop(r.child), r.output()).toBe('exit 0');
 
-    const entries = defaultEntries(path.join(ROOT, 'subgraphs/stores'));
-    if (!entries.some((e) => e.out === 'worker')) return;
-    const files = await bundle(path.join(ROOT, 'subgraphs/stores'), entries, path.join(OUT, 'stores'));
-    const w = await start(files.find((f) => f.endsWith('worker.js'))!, {}, /stores worker consuming/);
+    const files = await bundle(path.join(ROOT, 'subgraphs/stores'), undefined, path.join(OUT, 'stores'));
+    const w = await start(files.find((f) => f.endsWith('/worker-main.js'))!, {}, /stores worker consuming/);
     expect(await stop(w.child), w.output()).toBe('exit 0');
   });
 });

@@ -3,10 +3,11 @@
  *
  * Run from a deployable's folder (`npm run build` there, or `turbo run build`
  * at the root): `tsx ../../infra/build/bundle.ts [entry …]`. Without
- * arguments it bundles what the folder has of
+ * arguments it bundles the entries the folder has, by convention (every
+ * deployable folder names its process entries the same way):
  *
- *   src/main.ts                          → dist/main.js    (the API process)
- *   src/worker-main.ts or src/worker.ts  → dist/worker.js  (the event worker)
+ *   src/main.ts         → dist/main.js         (the API process)
+ *   src/worker-main.ts  → dist/worker-main.js  (the event worker, when present)
  *
  * Workspace code (`@rental/*`, which exports TypeScript source) is bundled in;
  * every npm package stays external and is installed in the image by
@@ -90,14 +91,16 @@ export function dependencyClosure(pkgDir: string, root: string): { npm: Set<stri
   return { npm, workspace };
 }
 
-/** The entries a deployable folder has (see the header). */
+/**
+ * The process entries of a deployable folder, by name: `src/<name>.ts` is
+ * bundled to `dist/<name>.js`. Nothing else is an entry (`src/worker.ts` is
+ * the worker's factory, which `src/worker-main.ts` runs).
+ */
+export const ENTRY_NAMES = ['main', 'worker-main'] as const;
+
+/** The entries a deployable folder has (see the header): those of {@link ENTRY_NAMES} that exist. */
 export function defaultEntries(pkgDir: string): Entry[] {
-  const has = (f: string): boolean => fs.existsSync(path.join(pkgDir, f));
-  const entries: Entry[] = [];
-  if (has('src/main.ts')) entries.push({ in: 'src/main.ts', out: 'main' });
-  const worker = ['src/worker-main.ts', 'src/worker.ts'].find(has);
-  if (worker) entries.push({ in: worker, out: 'worker' });
-  return entries;
+  return ENTRY_NAMES.filter((name) => fs.existsSync(path.join(pkgDir, 'src', `${name}.ts`))).map((name) => ({ in: `src/${name}.ts`, out: name }));
 }
 
 /**
@@ -139,7 +142,7 @@ export function externalsPlugin(pkgName: string, closure: { npm: Set<string>; wo
 export async function bundle(pkgDir: string, entries: Entry[] = defaultEntries(pkgDir), outdir = path.join(pkgDir, 'dist')): Promise<string[]> {
   const root = findRepoRoot(pkgDir);
   const pkg = readJson(path.join(pkgDir, 'package.json'));
-  if (entries.length === 0) throw new Error(`${pkg.name}: no entry to bundle (src/main.ts, src/worker.ts)`);
+  if (entries.length === 0) throw new Error(`${pkg.name}: no entry to bundle (src/main.ts, src/worker-main.ts)`);
   const closure = dependencyClosure(pkgDir, root);
   fs.rmSync(outdir, { recursive: true, force: true });
   await build({

@@ -35,9 +35,9 @@ export const DEPLOYABLES: readonly Deployable[] = [
   { name: 'reservations', kind: 'subgraph', workspace: 'subgraphs/reservations', entry: 'dist/main.js', port: 4002, portEnv: 'RESERVATIONS_PORT', configModule: 'subgraphs/reservations/src/config.ts', configExport: 'reservationsConfigShape' },
   { name: 'stores', kind: 'subgraph', workspace: 'subgraphs/stores', entry: 'dist/main.js', port: 4003, portEnv: 'STORES_PORT', configModule: 'subgraphs/stores/src/config.ts', configExport: 'storesConfigShape' },
   { name: 'rentals', kind: 'subgraph', workspace: 'subgraphs/rentals', entry: 'dist/main.js', port: 4004, portEnv: 'RENTALS_PORT', configModule: 'subgraphs/rentals/src/config.ts', configExport: 'rentalsConfigShape' },
-  { name: 'reservations-worker', kind: 'worker', workspace: 'subgraphs/reservations', entry: 'dist/worker.js', healthPort: 9090, configModule: 'subgraphs/reservations/src/config.ts', configExport: 'reservationsConfigShape' },
-  { name: 'stores-worker', kind: 'worker', workspace: 'subgraphs/stores', entry: 'dist/worker.js', healthPort: 9090, configModule: 'subgraphs/stores/src/config.ts', configExport: 'storesConfigShape' },
-  { name: 'rentals-worker', kind: 'worker', workspace: 'subgraphs/rentals', entry: 'dist/worker.js', healthPort: 9090, configModule: 'subgraphs/rentals/src/config.ts', configExport: 'rentalsConfigShape' },
+  { name: 'reservations-worker', kind: 'worker', workspace: 'subgraphs/reservations', entry: 'dist/worker-main.js', healthPort: 9090, configModule: 'subgraphs/reservations/src/config.ts', configExport: 'reservationsConfigShape' },
+  { name: 'stores-worker', kind: 'worker', workspace: 'subgraphs/stores', entry: 'dist/worker-main.js', healthPort: 9090, configModule: 'subgraphs/stores/src/config.ts', configExport: 'storesConfigShape' },
+  { name: 'rentals-worker', kind: 'worker', workspace: 'subgraphs/rentals', entry: 'dist/worker-main.js', healthPort: 9090, configModule: 'subgraphs/rentals/src/config.ts', configExport: 'rentalsConfigShape' },
   { name: 'web', kind: 'web', workspace: 'web', entry: 'dist', port: 8080, portEnv: 'WEB_PORT' },
 ];
 
