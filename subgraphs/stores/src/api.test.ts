@@ -14,7 +14,7 @@ import {
   startTestEnv,
   until,
   type StoresTestEnv,
-} from './test-support.js';
+} from './testing.js';
 import { createFromConfirmed } from './data/store-orders.js';
 
 let env: StoresTestEnv;

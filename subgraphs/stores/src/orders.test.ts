@@ -18,7 +18,7 @@ import {
   startTestEnv,
   until,
   type StoresTestEnv,
-} from './test-support.js';
+} from './testing.js';
 
 let env: StoresTestEnv;
 

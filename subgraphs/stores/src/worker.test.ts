@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, initialOutbox } from '@rental/events';
 import { storeOrderIdFor } from './domain/index.js';
-import { cancelledEvent, confirmedEvent, queuedEvents, staff, startTestEnv, until, type StoresTestEnv } from './test-support.js';
+import { cancelledEvent, confirmedEvent, queuedEvents, staff, startTestEnv, until, type StoresTestEnv } from './testing.js';
 
 let env: StoresTestEnv;
 
