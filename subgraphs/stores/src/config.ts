@@ -2,7 +2,7 @@
  * The stores subgraph's environment: the API process (`main.ts`) and the
  * worker (`worker-main.ts`) read the same shape.
  */
-import { commonShape, env, subgraphShape, loadConfig, mongoShape, redisShape, workerShape, type z } from '@rental/config';
+import { commonShape, env, subgraphShape, mongoShape, redisShape, workerShape, type z } from '@rental/config';
 
 export const storesConfigShape = {
   ...commonShape,
@@ -19,7 +19,3 @@ export const storesConfigShape = {
 };
 
 export type StoresConfig = z.infer<z.ZodObject<typeof storesConfigShape>>;
-
-export function loadStoresConfig(source: Record<string, string | undefined> = process.env): StoresConfig {
-  return loadConfig(storesConfigShape, source);
-}
