@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { mongoose } from '@rental/db';
 import { createEvent, type DomainEvent } from '@rental/events';
-import { as, CANCEL, eventually, startTestSystem, testLogger, type TestSystem } from './testing.js';
-import { type ViewSnapshot } from './data/index.js';
-import { ViewProjector } from './view/projector.js';
+import { as, CANCEL, eventually, startTestSystem, testLogger, type TestSystem } from '../testing.js';
+import { type ViewSnapshot } from '../data/index.js';
+import { ViewProjector } from './projector.js';
 
 let t: TestSystem;
 beforeAll(async () => {

@@ -10,12 +10,12 @@ import { createClient, type Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import { signInternalIdentity, type Identity } from '@rental/auth';
 import { createEvent, type DomainEvent } from '@rental/events';
-import { as, eventually, startTestSystem, type TestSystem } from './testing.js';
+import { as, eventually, startTestSystem, type TestSystem } from '../testing.js';
 import { createLogger } from '@rental/observability';
-import type { ViewData } from './data/view-data.js';
-import { customerChannel, reservationChannel } from './view/feed.js';
-import { UpdateStream, type StreamOptions } from './view/subscription.js';
-import { viewPushDelay } from './view/metrics.js';
+import type { ViewData } from '../data/view-data.js';
+import { customerChannel, reservationChannel } from './feed.js';
+import { UpdateStream, type StreamOptions } from './subscription.js';
+import { viewPushDelay } from './metrics.js';
 
 /** How many live pushes `reservations_view_push_seconds` has timed so far. */
 const pushesTimed = async () => (await viewPushDelay.get()).values.find((v) => v.metricName === 'reservations_view_push_seconds_count')?.value ?? 0;
