@@ -85,6 +85,22 @@ const config: CodegenConfig = {
       StockHold: '../data/index.js#StockHold',
       ItemConnection: '@rental/subgraph-server/pagination#Connection<ItemModel>',
     }),
+    'subgraphs/reservations/src/generated/graphql.ts': subgraphTypes(
+      'reservations',
+      'ReservationsContext',
+      {
+        Reservation: '../resolvers.js#ReservationView',
+        ReservationConnection: '@rental/subgraph-server/pagination#Connection<ReservationViewModel>',
+      },
+      { Date: 'string' },
+    ),
+    'subgraphs/stores/src/generated/graphql.ts': subgraphTypes('stores', 'StoresContext', {
+      StoreOrder: '../resolvers.js#OrderView',
+      StoreOrderConnection: '@rental/subgraph-server/pagination#Connection<OrderViewModel>',
+    }),
+    'subgraphs/rentals/src/generated/graphql.ts': subgraphTypes('rentals', 'RentalsContext', {
+      Rental: '../data/index.js#RentalDoc',
+    }),
     'subgraphs/reservations/src/generated/items.ts': clientTypes('items', 'subgraphs/reservations/src/saga/items-client.ts'),
     'subgraphs/reservations/src/generated/rentals.ts': clientTypes('rentals', 'subgraphs/reservations/src/saga/rentals-client.ts'),
     'web/src/generated/graphql.ts': apiOperations('web/src/operations.ts'),

@@ -15,8 +15,7 @@
  */
 import { mayViewReservation, requireRole, requireStoreAccess, type Identity } from '@rental/auth';
 import { isVoidMarker, type RentalDoc, type StoredRental } from './data/index.js';
-import type { RentalsContext } from './context.js';
-import type { ChargeInput } from './service.js';
+import type { Resolvers } from './generated/graphql.js';
 
 function visible(identity: Identity, doc: StoredRental | null): RentalDoc | null {
   if (!doc || isVoidMarker(doc)) return null;
@@ -25,29 +24,29 @@ function visible(identity: Identity, doc: StoredRental | null): RentalDoc | null
 
 const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 
-export const resolvers = {
+export const resolvers: Resolvers = {
   Query: {
-    async rental(_: unknown, args: { id: string }, ctx: RentalsContext): Promise<RentalDoc | null> {
+    async rental(_, args, ctx) {
       requireRole(ctx.identity, 'CUSTOMER', 'STAFF', 'ADMIN');
       return visible(ctx.identity, await ctx.rentalById.load(args.id));
     },
   },
 
   Mutation: {
-    startRental(_: unknown, args: { reservationId: string }, ctx: RentalsContext): Promise<RentalDoc> {
+    startRental(_, args, ctx) {
       requireRole(ctx.identity, 'STAFF', 'ADMIN');
       return ctx.rentals.start(args.reservationId, (r) => requireStoreAccess(ctx.identity, r.storeId), ctx.requestId);
     },
-    returnRental(_: unknown, args: { rentalId: string }, ctx: RentalsContext): Promise<RentalDoc> {
+    returnRental(_, args, ctx) {
       requireRole(ctx.identity, 'STAFF', 'ADMIN');
       return ctx.rentals.return(args.rentalId, (r) => requireStoreAccess(ctx.identity, r.storeId), ctx.requestId);
     },
-    async chargePayment(_: unknown, args: { input: ChargeInput }, ctx: RentalsContext) {
+    async chargePayment(_, args, ctx) {
       requireRole(ctx.identity, 'SERVICE');
       const doc = await ctx.rentals.charge(args.input);
       return doc.payment;
     },
-    async refundPayment(_: unknown, args: { reservationId: string }, ctx: RentalsContext) {
+    async refundPayment(_, args, ctx) {
       requireRole(ctx.identity, 'SERVICE');
       const doc = await ctx.rentals.refund(args.reservationId);
       return doc?.payment ?? null;
@@ -55,18 +54,18 @@ export const resolvers = {
   },
 
   Reservation: {
-    async rental(parent: { id: string }, _: unknown, ctx: RentalsContext): Promise<RentalDoc | null> {
+    async rental(parent, _, ctx) {
       return visible(ctx.identity, await ctx.rentalByReservation.load(parent.id));
     },
   },
 
   Rental: {
-    async __resolveReference(ref: { id: string }, ctx: RentalsContext): Promise<RentalDoc | null> {
+    async __resolveReference(ref, ctx) {
       return visible(ctx.identity, await ctx.rentalById.load(ref.id));
     },
-    id: (r: RentalDoc) => r._id,
-    startedAt: (r: RentalDoc) => iso(r.startedAt),
-    returnedAt: (r: RentalDoc) => iso(r.returnedAt),
-    readyForPickup: (r: RentalDoc) => r.readyForPickup === true,
+    id: (r) => r._id,
+    startedAt: (r) => iso(r.startedAt),
+    returnedAt: (r) => iso(r.returnedAt),
+    readyForPickup: (r) => r.readyForPickup === true,
   },
 };

@@ -15,12 +15,11 @@ import {
   isReservationStatus,
   validateCreateReservation,
   validateReservationId,
-  type CreateReservationInput,
-  type ReservationStatus,
   type ViewFacts,
 } from './domain/index.js';
 import { viewAfter, viewCursor, type ReservationDoc, type ViewDoc, type ViewSnapshot } from './data/index.js';
 import type { ReservationsContext } from './context.js';
+import type { Resolvers, SubscriptionReservationStatusArgs } from './generated/graphql.js';
 import { DateScalar } from './date-scalar.js';
 import { customerChannel, reservationChannel } from './view/feed.js';
 import { UpdateStream } from './view/subscription.js';
@@ -121,13 +120,7 @@ function optionalCount(field: string, value: number | null | undefined): number 
   return value;
 }
 
-interface StatusArgs {
-  reservationId?: string | null;
-  sinceVersion?: number | null;
-  sinceSequence?: number | null;
-}
-
-async function subscribeStatus(args: StatusArgs, ctx: ReservationsContext): Promise<UpdateStream> {
+async function subscribeStatus(args: SubscriptionReservationStatusArgs, ctx: ReservationsContext): Promise<UpdateStream> {
   const { identity } = ctx;
   requireRole(identity, 'CUSTOMER', 'STAFF', 'ADMIN');
   const sinceVersion = optionalCount('sinceVersion', args.sinceVersion);
@@ -172,29 +165,25 @@ async function readReservation(ctx: ReservationsContext, rawId: string): Promise
   return toView(doc);
 }
 
-export const resolvers = {
+export const resolvers: Resolvers = {
   Date: DateScalar,
 
   Query: {
-    async myReservations(
-      _: unknown,
-      args: { status?: string[] | null; first?: number | null; after?: string | null },
-      ctx: ReservationsContext,
-    ) {
+    async myReservations(_, args, ctx) {
       requireRole(ctx.identity, 'CUSTOMER', 'STAFF', 'ADMIN');
       const first = pageSize(args.first);
       const cursor = viewAfter(args.after);
       const statuses = args.status ? args.status.filter(isReservationStatus) : null;
-      const page = await ctx.views.list(ctx.identity.sub, statuses as ReservationStatus[] | null, first, cursor);
+      const page = await ctx.views.list(ctx.identity.sub, statuses, first, cursor);
       return toConnection(page, viewCursor, (doc) => fromView(viewDocFacts(doc)), page.count);
     },
-    reservation(_: unknown, args: { id: string }, ctx: ReservationsContext): Promise<ReservationView | null> {
+    reservation(_, args, ctx) {
       return readReservation(ctx, args.id);
     },
   },
 
   Mutation: {
-    async createReservation(_: unknown, args: { input: CreateReservationInput }, ctx: ReservationsContext): Promise<ReservationView> {
+    async createReservation(_, args, ctx) {
       // Who and what first: a refused request never takes a place in the queue.
       assertCanCreate(ctx.identity);
       validateCreateReservation(args.input, new Date());
@@ -203,11 +192,7 @@ export const resolvers = {
       );
       return toView(doc);
     },
-    async cancelReservation(
-      _: unknown,
-      args: { id: string; reason?: string | null },
-      ctx: ReservationsContext,
-    ): Promise<ReservationView> {
+    async cancelReservation(_, args, ctx) {
       const doc = await ctx.saga.cancel(ctx.identity, args.id, args.reason, { requestId: ctx.requestId, logger: ctx.logger });
       return toView(doc);
     },
@@ -215,18 +200,18 @@ export const resolvers = {
 
   Subscription: {
     reservationStatus: {
-      subscribe: (_: unknown, args: StatusArgs, ctx: ReservationsContext) => subscribeStatus(args, ctx),
+      subscribe: (_, args, ctx) => subscribeStatus(args, ctx),
       resolve: (snapshot: ViewSnapshot) => ({ version: snapshot.version, sequence: snapshot.sequence, reservation: fromView(snapshot) }),
     },
   },
 
   Reservation: {
-    version: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).version,
-    storeOrderId: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).storeOrderId,
-    storeOrderStatus: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).storeOrderStatus,
-    rentalId: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).rentalId,
-    rentalStatus: async (r: ReservationView, _: unknown, ctx: ReservationsContext) => (await viewOf(r, ctx)).rentalStatus,
-    __resolveReference(ref: { id: string }, ctx: ReservationsContext): Promise<ReservationView | null> {
+    version: async (r, _, ctx) => (await viewOf(r, ctx)).version,
+    storeOrderId: async (r, _, ctx) => (await viewOf(r, ctx)).storeOrderId,
+    storeOrderStatus: async (r, _, ctx) => (await viewOf(r, ctx)).storeOrderStatus,
+    rentalId: async (r, _, ctx) => (await viewOf(r, ctx)).rentalId,
+    rentalStatus: async (r, _, ctx) => (await viewOf(r, ctx)).rentalStatus,
+    __resolveReference(ref, ctx) {
       return readReservation(ctx, ref.id);
     },
   },

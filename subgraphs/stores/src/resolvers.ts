@@ -12,12 +12,11 @@ import { mayViewReservation, requireRole, requireStoreAccess } from '@rental/aut
 import { notFound } from '@rental/errors';
 import { pageSize, toConnection } from '@rental/subgraph-server/pagination';
 import type { StoresContext } from './context.js';
+import type { Resolvers } from './generated/graphql.js';
 import {
   storeOrderAfter,
   storeOrderCursor,
   validateCreateStore,
-  type CreateStoreInput,
-  type StoreOrderStatus,
 } from './domain/index.js';
 import type { StoreDoc, StoreOrderDoc } from './data/models.js';
 import { insertStore, listStores } from './data/stores.js';
@@ -47,24 +46,21 @@ function orderView(doc: StoreOrderDoc) {
   };
 }
 
-type OrderView = ReturnType<typeof orderView>;
+/** A store order as the API shows it (the parent of `StoreOrder`'s resolvers). */
+export type OrderView = ReturnType<typeof orderView>;
 
 function visibleOrder(doc: StoreOrderDoc | null, ctx: StoresContext): OrderView | null {
   return doc && mayViewReservation(ctx.identity, doc) ? orderView(doc) : null;
 }
 
-export const resolvers = {
+export const resolvers: Resolvers = {
   Query: {
-    stores: async (_: unknown, __: unknown, ctx: StoresContext) => (await listStores(ctx.models.Store)).map(storeView),
-    store: async (_: unknown, args: { id: string }, ctx: StoresContext) => {
+    stores: async (_, __, ctx) => (await listStores(ctx.models.Store)).map(storeView),
+    store: async (_, args, ctx) => {
       const doc = await ctx.loaders.storeById.load(args.id);
       return doc ? storeView(doc) : null;
     },
-    storeOrders: async (
-      _: unknown,
-      args: { storeId: string; status?: StoreOrderStatus[] | null; first?: number | null; after?: string | null },
-      ctx: StoresContext,
-    ) => {
+    storeOrders: async (_, args, ctx) => {
       requireStoreAccess(ctx.identity, args.storeId);
       const first = pageSize(args.first);
       const after = storeOrderAfter(args.after);
@@ -74,14 +70,14 @@ export const resolvers = {
   },
 
   Mutation: {
-    createStore: async (_: unknown, args: { input: CreateStoreInput }, ctx: StoresContext) => {
+    createStore: async (_, args, ctx) => {
       requireRole(ctx.identity, 'ADMIN');
       const input = validateCreateStore(args.input);
       const doc = await insertStore(ctx.models.Store, input);
       ctx.logger.info({ storeId: doc._id }, 'store created');
       return storeView(doc);
     },
-    prepareOrder: async (_: unknown, args: { orderId: string }, ctx: StoresContext) => {
+    prepareOrder: async (_, args, ctx) => {
       requireRole(ctx.identity, 'STAFF', 'ADMIN');
       // The order's outbox is flushed before this answers (a failed publish is left to the sweep).
       const updated = await ctx.orders.prepare(args.orderId, (order) => requireStoreAccess(ctx.identity, order.storeId), ctx.requestId);
@@ -91,16 +87,16 @@ export const resolvers = {
   },
 
   Store: {
-    __resolveReference: async (ref: { id: string }, ctx: StoresContext) => {
+    __resolveReference: async (ref, ctx) => {
       const doc = await ctx.loaders.storeById.load(ref.id);
       return doc ? storeView(doc) : null;
     },
   },
 
   StoreOrder: {
-    __resolveReference: async (ref: { id: string }, ctx: StoresContext) =>
+    __resolveReference: async (ref, ctx) =>
       visibleOrder(await ctx.loaders.orderById.load(ref.id), ctx),
-    store: async (order: OrderView, _: unknown, ctx: StoresContext) => {
+    store: async (order, _, ctx) => {
       const doc = await ctx.loaders.storeById.load(order.storeId);
       if (!doc) throw notFound('store', order.storeId);
       return storeView(doc);
@@ -109,7 +105,7 @@ export const resolvers = {
 
   Item: {
     // No __resolveReference: the representation ({ id, storeId }) is all `store` needs.
-    store: async (item: { id: string; storeId?: string | null }, _: unknown, ctx: StoresContext) => {
+    store: async (item, _, ctx) => {
       if (!item.storeId) return null;
       const doc = await ctx.loaders.storeById.load(item.storeId);
       return doc ? storeView(doc) : null;
@@ -117,7 +113,7 @@ export const resolvers = {
   },
 
   Reservation: {
-    storeOrder: async (reservation: { id: string }, _: unknown, ctx: StoresContext) =>
+    storeOrder: async (reservation, _, ctx) =>
       visibleOrder(await ctx.loaders.orderByReservationId.load(reservation.id), ctx),
   },
 };
