@@ -15,7 +15,7 @@ import {
   until,
   type StoresTestEnv,
 } from './testing.js';
-import { createFromConfirmed } from './data/store-orders.js';
+import { createFromConfirmed } from './data/store-orders-data.js';
 
 let env: StoresTestEnv;
 

@@ -3,8 +3,8 @@ import DataLoader from 'dataloader';
 import type { BaseContext } from '@rental/subgraph-server';
 import type { StoreDoc, StoreOrderDoc, StoresModels } from './data/models.js';
 import type { StoreOrderWriter } from './data/order-writer.js';
-import { storesByIds } from './data/stores.js';
-import { ordersByIds, ordersByReservationIds } from './data/store-orders.js';
+import { storesByIds } from './data/stores-data.js';
+import { ordersByIds, ordersByReservationIds } from './data/store-orders-data.js';
 
 export interface StoresLoaders {
   storeById: DataLoader<string, StoreDoc | null>;

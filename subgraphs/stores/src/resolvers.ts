@@ -19,8 +19,8 @@ import {
   validateCreateStore,
 } from './domain/index.js';
 import type { StoreDoc, StoreOrderDoc } from './data/models.js';
-import { insertStore, listStores } from './data/stores.js';
-import { listStoreOrders } from './data/store-orders.js';
+import { insertStore, listStores } from './data/stores-data.js';
+import { listStoreOrders } from './data/store-orders-data.js';
 
 const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 

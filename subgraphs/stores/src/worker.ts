@@ -9,7 +9,7 @@
  *   (a tombstone when the order does not exist yet).
  * - `RentalStarted` → READY → HANDED_OVER.
  *
- * Each handler is one conditional update (see data/store-orders.ts), so
+ * Each handler is one conditional update (see data/store-orders-data.ts), so
  * repeats change nothing. After a handler wrote an event it flushes the
  * order's outbox; the relay also sweeps at start-up and every
  * `OUTBOX_SWEEP_MS`, so an event survives a crash between the write and the

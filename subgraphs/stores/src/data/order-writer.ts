@@ -24,7 +24,7 @@ import {
   markPrepared,
   storeOrderCreated,
   type HandlerOutcome,
-} from './store-orders.js';
+} from './store-orders-data.js';
 
 export interface StoreOrderWriterOptions {
   StoreOrder: StoreOrderModel;
