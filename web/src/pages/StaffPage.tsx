@@ -196,7 +196,7 @@ function OrderQueue({ storeId }: { storeId: string }) {
   );
 }
 
-function OrderRow({ order: o, isNew, onDone }: { order: StoreOrder; isNew: boolean; onDone(): void }) {
+function OrderRow({ order: o, isNew, onDone }: { order: StoreOrder; isNew: boolean; onDone: () => void }) {
   const { notify } = useToasts();
   const [error, setError] = useState<string | null>(null);
   const [prepare, prep] = useMutation(PREPARE_ORDER);
@@ -343,7 +343,7 @@ function RegisterItemForm({ storeId }: { storeId: string }) {
 
   return (
     <section className="panel" aria-labelledby="register-title">
-      <form onSubmit={submit} noValidate data-testid="register-form">
+      <form onSubmit={(e) => void submit(e)} noValidate data-testid="register-form">
         <h2 id="register-title">Register an item</h2>
         <Field label="Name" error={errors.name}>
           <input {...bind('name')} />
