@@ -15,7 +15,7 @@ import {
   until,
   type StoresTestEnv,
 } from './testing.js';
-import { createFromConfirmed } from './data/store-orders-data.js';
+import { StoreOrdersData } from './data/index.js';
 
 let env: StoresTestEnv;
 
@@ -262,7 +262,7 @@ describe('storeOrders', () => {
     beforeAll(async () => {
       // The worker's own insert, called directly: 25 orders at once, several sharing a millisecond.
       for (let i = 0; i < 25; i += 1) {
-        await createFromConfirmed(env.api.models.StoreOrder, confirmedEvent({ storeId: STORE, itemName: `paged ${i}` }));
+        await new StoreOrdersData(env.api.models.StoreOrder).createFromConfirmed(confirmedEvent({ storeId: STORE, itemName: `paged ${i}` }));
       }
     });
 
@@ -284,7 +284,7 @@ describe('storeOrders', () => {
 
     it('orders created in the same millisecond keep one order across pages (ties broken by id)', async () => {
       const tied = 'P2';
-      for (let i = 0; i < 7; i += 1) await createFromConfirmed(env.api.models.StoreOrder, confirmedEvent({ storeId: tied }));
+      for (let i = 0; i < 7; i += 1) await new StoreOrdersData(env.api.models.StoreOrder).createFromConfirmed(confirmedEvent({ storeId: tied }));
       // Through the driver: mongoose keeps createdAt immutable.
       await env.api.models.StoreOrder.collection.updateMany({ storeId: tied }, { $set: { createdAt: new Date('2027-01-01T00:00:00.000Z') } });
       const byId = (await newestFirst(tied)).slice();

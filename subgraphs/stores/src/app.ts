@@ -10,8 +10,7 @@ import { createLogger, type Logger } from '@rental/observability';
 import { startSubgraph } from '@rental/subgraph-server';
 import type { StoresConfig } from './config.js';
 import { createLoaders, type StoresContext } from './context.js';
-import { ensureIndexes, storesModels, type StoresModels } from './data/models.js';
-import { StoreOrderWriter } from './data/order-writer.js';
+import { ensureIndexes, StoreOrdersData, StoreOrderWriter, StoresData, storesModels, type StoresModels } from './data/index.js';
 import { resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
 
@@ -32,8 +31,9 @@ export interface RunningStores {
 }
 
 /**
- * Shared by the API and the worker: database, models with indexes, event bus,
- * outbox relay and the store order writer. The caller starts the sweep.
+ * Shared by the API and the worker: database, models with indexes, the data
+ * access of each aggregate, event bus, outbox relay and the store order
+ * writer. The caller starts the sweep.
  */
 export async function openStoresResources(config: StoresConfig, opts: StoresRunOptions, logger: Logger) {
   const prefix = opts.queuePrefix ?? config.QUEUE_PREFIX;
@@ -43,10 +43,14 @@ export async function openStoresResources(config: StoresConfig, opts: StoresRunO
     await ensureIndexes(models);
     const bus = new EventBus({ redisUrl: config.REDIS_URL, prefix, logger });
     const relay = new OutboxRelay({ models: [models.StoreOrder], bus, logger, sweepMs: config.OUTBOX_SWEEP_MS });
-    const orders = new StoreOrderWriter({ StoreOrder: models.StoreOrder, relay, bus, logger });
+    const stores = new StoresData(models.Store);
+    const storeOrders = new StoreOrdersData(models.StoreOrder);
+    const orders = new StoreOrderWriter({ data: storeOrders, relay, bus, logger });
     return {
       conn,
       models,
+      stores,
+      storeOrders,
       bus,
       orders,
       async close() {
@@ -75,7 +79,13 @@ export async function startStores(config: StoresConfig, opts: StoresRunOptions =
       internalSecret: config.INTERNAL_JWT_SECRET,
       logger,
       production: config.NODE_ENV === 'production',
-      context: (base) => ({ ...base, models: res.models, loaders: createLoaders(res.models), orders: res.orders }),
+      context: (base) => ({
+        ...base,
+        stores: res.stores,
+        storeOrders: res.storeOrders,
+        loaders: createLoaders(res.stores, res.storeOrders),
+        orders: res.orders,
+      }),
       readinessChecks: [() => isDatabaseUp(res.conn)],
       shutdownDelayMs: config.SHUTDOWN_DELAY_MS,
       requestDeadlineMs: config.REQUEST_DEADLINE_MS,

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, type EventOf } from '@rental/events';
 import { storeOrderIdFor } from './domain/index.js';
-import { storeOrderCreatedEventId } from './data/store-orders-data.js';
+import { storeOrderCreatedEventId } from './data/index.js';
 import {
   ADMIN,
   cancelledEvent,

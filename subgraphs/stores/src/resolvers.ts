@@ -18,9 +18,7 @@ import {
   storeOrderCursor,
   validateCreateStore,
 } from './domain/index.js';
-import type { StoreDoc, StoreOrderDoc } from './data/models.js';
-import { insertStore, listStores } from './data/stores-data.js';
-import { listStoreOrders } from './data/store-orders-data.js';
+import type { StoreDoc, StoreOrderDoc } from './data/index.js';
 
 const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 
@@ -55,7 +53,7 @@ function visibleOrder(doc: StoreOrderDoc | null, ctx: StoresContext): OrderView 
 
 export const resolvers: Resolvers = {
   Query: {
-    stores: async (_, __, ctx) => (await listStores(ctx.models.Store)).map(storeView),
+    stores: async (_, __, ctx) => (await ctx.stores.list()).map(storeView),
     store: async (_, args, ctx) => {
       const doc = await ctx.loaders.storeById.load(args.id);
       return doc ? storeView(doc) : null;
@@ -64,7 +62,7 @@ export const resolvers: Resolvers = {
       requireStoreAccess(ctx.identity, args.storeId);
       const first = pageSize(args.first);
       const after = storeOrderAfter(args.after);
-      const page = await listStoreOrders(ctx.models.StoreOrder, args.storeId, args.status, first, after);
+      const page = await ctx.storeOrders.page(args.storeId, args.status, first, after);
       return toConnection(page, storeOrderCursor, orderView, page.count);
     },
   },
@@ -73,7 +71,7 @@ export const resolvers: Resolvers = {
     createStore: async (_, args, ctx) => {
       requireRole(ctx.identity, 'ADMIN');
       const input = validateCreateStore(args.input);
-      const doc = await insertStore(ctx.models.Store, input);
+      const doc = await ctx.stores.insert(input);
       ctx.logger.info({ storeId: doc._id }, 'store created');
       return storeView(doc);
     },

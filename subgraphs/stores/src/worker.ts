@@ -22,7 +22,7 @@ import { createLogger } from '@rental/observability';
 import { startWorkerHealth, type WorkerHealthServer } from '@rental/subgraph-server';
 import type { StoresConfig } from './config.js';
 import { openStoresResources, type StoresRunOptions } from './app.js';
-import type { StoresModels } from './data/models.js';
+import type { StoresModels } from './data/index.js';
 
 export interface RunningStoresWorker {
   consumer: Consumer;

@@ -15,19 +15,12 @@
 import type { EventBus, EventOf, OutboxRelay } from '@rental/events';
 import { notFound } from '@rental/errors';
 import type { Logger } from '@rental/observability';
-import type { StoreOrderDoc, StoreOrderModel } from './models.js';
-import {
-  cancelFromReservation,
-  createFromConfirmed,
-  findOrder,
-  handOverFromRental,
-  markPrepared,
-  storeOrderCreated,
-  type HandlerOutcome,
-} from './store-orders-data.js';
+import type { StoreOrderDoc } from './models.js';
+import { storeOrderCreated, type HandlerOutcome, type StoreOrdersData } from './store-orders-data.js';
 
+/** What a writer needs: the store orders' data access, the relay that flushes their outbox, the bus. */
 export interface StoreOrderWriterOptions {
-  StoreOrder: StoreOrderModel;
+  data: StoreOrdersData;
   relay: OutboxRelay;
   /** Publishes what has no outbox: `StoreOrderCreated` (see `onConfirmed`). */
   bus: EventBus;
@@ -36,14 +29,15 @@ export interface StoreOrderWriterOptions {
 
 type Outcome = { outcome: HandlerOutcome; orderId: string };
 
+/** The store order writes of both processes, each followed by a flush of the order's outbox (see the header). */
 export class StoreOrderWriter {
-  private readonly StoreOrder: StoreOrderModel;
+  private readonly data: StoreOrdersData;
   private readonly relay: OutboxRelay;
   private readonly bus: EventBus;
   private readonly log: Logger;
 
   constructor(options: StoreOrderWriterOptions) {
-    this.StoreOrder = options.StoreOrder;
+    this.data = options.data;
     this.relay = options.relay;
     this.bus = options.bus;
     this.log = options.logger;
@@ -55,10 +49,10 @@ export class StoreOrderWriter {
    * also for the losers of concurrent prepares). Answers after the flush.
    */
   async prepare(orderId: string, authorize: (order: StoreOrderDoc) => void, requestId?: string): Promise<StoreOrderDoc> {
-    const order = await findOrder(this.StoreOrder, orderId);
+    const order = await this.data.findById(orderId);
     if (!order) throw notFound('store order', orderId);
     authorize(order);
-    const updated = await markPrepared(this.StoreOrder, order, requestId);
+    const updated = await this.data.markPrepared(order, requestId);
     await this.flush(orderId);
     return updated;
   }
@@ -72,23 +66,23 @@ export class StoreOrderWriter {
    * event id makes that harmless.
    */
   async onConfirmed(event: EventOf<'ReservationConfirmed'>): Promise<Outcome> {
-    const { outcome, orderId, order } = await createFromConfirmed(this.StoreOrder, event);
+    const { outcome, orderId, order } = await this.data.createFromConfirmed(event);
     if (order && order.status !== 'CANCELLED') await this.bus.publish(storeOrderCreated(order, { requestId: event.requestId }));
     return { outcome, orderId };
   }
 
   onCancelled(event: EventOf<'ReservationCancelled'>): Promise<Outcome> {
-    return this.thenFlush(cancelFromReservation(this.StoreOrder, event));
+    return this.thenFlush(this.data.cancelFromReservation(event));
   }
 
   onRentalStarted(event: EventOf<'RentalStarted'>): Promise<Outcome> {
-    return this.thenFlush(handOverFromRental(this.StoreOrder, event));
+    return this.thenFlush(this.data.handOverFromRental(event));
   }
 
   /** Publishes what the order's outbox holds; failures are logged and left to the sweep. */
   async flush(orderId: string): Promise<void> {
     try {
-      await this.relay.flush(orderId, this.StoreOrder);
+      await this.relay.flush(orderId, this.data.model);
     } catch (err) {
       this.log.warn({ err, orderId }, 'outbox flush failed; the sweep will retry');
     }
