@@ -9,7 +9,7 @@ const config = loadConfig(rentalsConfigShape);
 const logger = createLogger('rentals-worker', config.LOG_LEVEL);
 try {
   const running = await startRentalsWorker(config, { logger });
-  onShutdownSignals(running.stop, (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);
+  onShutdownSignals(() => running.stop(), (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);
 } catch (err) {
   // A setting refused at start-up (the sandbox provider in production): its message, as loadConfig prints one.
   if (err instanceof ConfigError) {

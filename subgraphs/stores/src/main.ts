@@ -8,4 +8,4 @@ import { startStores } from './app.js';
 const config = loadConfig(storesConfigShape);
 const logger = createLogger('stores', config.LOG_LEVEL);
 const running = await startStores(config, { logger });
-onShutdownSignals(running.stop, (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);
+onShutdownSignals(() => running.stop(), (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);

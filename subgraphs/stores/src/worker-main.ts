@@ -8,4 +8,4 @@ import { startStoresWorker } from './worker.js';
 const config = loadConfig(storesConfigShape);
 const logger = createLogger('stores-worker', config.LOG_LEVEL);
 const running = await startStoresWorker(config, { logger });
-onShutdownSignals(running.stop, (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);
+onShutdownSignals(() => running.stop(), (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + 20_000);
