@@ -32,6 +32,7 @@ export {
   type Role,
   type Identity,
 } from './identity.js';
+export { SelectionKeys } from './selection-key.js';
 export { mayViewReservation, mayActForStore, requireStoreAccess, type ReservationParties } from './access.js';
 export { verifyUserToken, signUserToken, type UserTokenOptions } from './user-token.js';
 export {

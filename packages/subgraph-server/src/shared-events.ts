@@ -20,25 +20,24 @@
  * calls it when the client completes or the socket closes).
  */
 import { createRequire } from 'node:module';
-import type { DocumentNode, ExecutionArgs, ExecutionResult } from 'graphql';
-import { identityKey, type Identity } from '@rental/auth';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import { SelectionKeys, type Identity } from '@rental/auth';
 
 /** graphql-js as graphql-ws and @apollo/subgraph load it (its CommonJS build; see subscriptions.ts). */
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
-/** What identifies a caller here: the context's identity, when it has one. */
-function callerOf(contextValue: unknown): string | undefined {
+/** The caller here: the context's identity, when it has one. */
+function callerOf(contextValue: unknown): Identity | undefined {
   const identity = (contextValue as { identity?: Identity } | undefined)?.identity;
-  return identity?.sub === undefined ? undefined : identityKey(identity);
+  return identity?.sub === undefined ? undefined : identity;
 }
 
 /** A `subscribe` for graphql-ws that shares each event's execution among identical subscriptions. */
 export class SharedEventExecution {
   private readonly results = new WeakMap<object, Map<string, Result>>();
-  private readonly documentIds = new WeakMap<DocumentNode, number>();
-  private nextDocumentId = 1;
+  private readonly keys = new SelectionKeys();
 
   /** graphql-js `subscribe`, with shared per-event execution. */
   readonly subscribe = async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
@@ -46,7 +45,7 @@ export class SharedEventExecution {
     if (!(Symbol.asyncIterator in Object(source))) return source as ExecutionResult;
     const events = source as AsyncIterableIterator<unknown>;
     const who = callerOf(args.contextValue);
-    const shape = who === undefined ? undefined : `${this.documentId(args.document)}\n${JSON.stringify(args.variableValues ?? {})}\n${who}`;
+    const shape = who === undefined ? undefined : this.keys.of(args.document, args.variableValues, who);
     const run = (event: unknown): Result => {
       const execute = () => graphql.execute({ ...args, rootValue: event });
       if (shape === undefined || typeof event !== 'object' || event === null) return execute();
@@ -81,13 +80,4 @@ export class SharedEventExecution {
     };
     return mapped;
   };
-
-  private documentId(document: DocumentNode): number {
-    let id = this.documentIds.get(document);
-    if (id === undefined) {
-      id = this.nextDocumentId++;
-      this.documentIds.set(document, id);
-    }
-    return id;
-  }
 }

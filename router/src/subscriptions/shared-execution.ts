@@ -22,7 +22,7 @@
  */
 import type { DocumentNode, ExecutionResult } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { identityKey, type Identity } from '@rental/auth';
+import { SelectionKeys, type Identity } from '@rental/auth';
 import { sharedEventExecutions } from '../metrics.js';
 
 export interface SharedExecutionOptions {
@@ -32,8 +32,7 @@ export interface SharedExecutionOptions {
 
 export class SharedEventExecution {
   private readonly results: LRUCache<string, Promise<ExecutionResult>>;
-  private readonly documentIds = new WeakMap<DocumentNode, number>();
-  private nextDocumentId = 1;
+  private readonly keys = new SelectionKeys();
 
   constructor(options: SharedExecutionOptions = {}) {
     this.results = new LRUCache({ max: options.maxEntries ?? 10_000, ttl: options.ttlMs ?? 1_000 });
@@ -49,7 +48,7 @@ export class SharedEventExecution {
     variables: Record<string, unknown>,
     identity: Identity,
   ): (event: unknown, execute: () => Promise<ExecutionResult>) => Promise<ExecutionResult> {
-    const shape = `${this.documentId(document)}\n${identityKey(identity)}\n${JSON.stringify(variables)}\n`;
+    const shape = `${this.keys.of(document, variables, identity)}\n`;
     return (event, execute) => this.run(shape + JSON.stringify(event), execute);
   }
 
@@ -66,14 +65,5 @@ export class SharedEventExecution {
       if (this.results.peek(key) === running) this.results.delete(key);
     });
     return running;
-  }
-
-  private documentId(document: DocumentNode): number {
-    let id = this.documentIds.get(document);
-    if (id === undefined) {
-      id = this.nextDocumentId++;
-      this.documentIds.set(document, id);
-    }
-    return id;
   }
 }
