@@ -1,5 +1,5 @@
 /**
- * The charge protocol (service.ts, "Charging: one insert, no read") against
+ * The charge protocol (charge.ts, "one insert, no read") against
  * the real database with real concurrency: what each path costs the
  * database, a refund that overtakes its charge, crashes and provider outages
  * at each step, and the stored documents against the schema.

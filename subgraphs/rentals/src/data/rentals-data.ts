@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { nameBasedId } from '@rental/db';
 import { markProcessed, notProcessed, withOutbox, type DomainEvent } from '@rental/events';
 import { rentalStateAfterCharge, type ChargeStatus, type PublicPaymentStatus } from '../domain/index.js';
-import type { RentalDoc, RentalModel, StoredRental, VoidMarkerDoc } from './rental-model.js';
+import { isVoidMarker, type RentalDoc, type RentalModel, type StoredRental, type VoidMarkerDoc } from './rental-model.js';
 
 /** What `chargePayment` records about the rental. */
 export interface NewCharge {
@@ -104,6 +104,18 @@ export class RentalsData {
 
   findByReservation(reservationId: string): Promise<StoredRental | null> {
     return this.findById(rentalIdFor(reservationId));
+  }
+
+  /**
+   * The rental as it is now, where a charge is known to be recorded (after
+   * a refused insert or a conditional update that matched nothing):
+   * documents are never deleted and a recorded charge never goes back to a
+   * marker, so a missing document or a marker here is a bug, thrown.
+   */
+  async findRecorded(id: string): Promise<RentalDoc> {
+    const doc = await this.findById(id);
+    if (!doc || isVoidMarker(doc)) throw new Error(`rental ${id} should hold a recorded charge`);
+    return doc;
   }
 
   /** For DataLoader: one entry per id, in order, `null` where there is none. */

@@ -34,7 +34,7 @@
  *   it holds (timers, sockets, listeners) and reject; it must not retry past
  *   the signal. A charge the processor completes after rentals gave up is
  *   given back only when a later call of the reservation reaches the
- *   processor with the same key (`service.ts`, "Crashes"); otherwise only a
+ *   processor with the same key (`charge.ts`, "Crashes"); otherwise only a
  *   reconciliation against the processor's records finds it.
  */
 
