@@ -1,12 +1,16 @@
 /**
  * The charge protocol (charge.ts, "one insert, no read") against
  * the real database with real concurrency: what each path costs the
- * database, a refund that overtakes its charge, crashes and provider outages
- * at each step, and the stored documents against the schema.
+ * database, a refund that overtakes its charge, duplicates of a charge in
+ * flight together (through one API process and through two), crashes and
+ * provider outages at each step, and the stored documents against the schema.
  */
+import type { mongo } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callSubgraph } from '@rental/subgraph-server/testing';
+import { startRentals, type RunningRentals } from './app.js';
 import { rentalIdFor, rentalModel } from './data/index.js';
-import { chargeInput, startTestRentals, type TestRentals } from './testing.js';
+import { CHARGE, as, chargeInput, startTestRentals, type GraphQLResponse, type Payment, type TestRentals } from './testing.js';
 
 let t: TestRentals;
 beforeAll(async () => {
@@ -21,10 +25,10 @@ afterAll(async () => {
 
 const rawDoc = (reservationId: string) => t.db.collection('rentals').findOne({ _id: rentalIdFor(reservationId) as never });
 
-/** Waits until the provider has received a charge for `reservationId` (it is in flight there). */
-async function chargeAtProvider(reservationId: string): Promise<void> {
+/** Waits until the provider has received `n` charges for `reservationId` (they are in flight there). */
+async function chargeAtProvider(reservationId: string, n = 1): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (t.provider.chargesFor(reservationId) === 0) {
+  while (t.provider.chargesFor(reservationId) < n) {
     if (Date.now() > deadline) throw new Error('the charge never reached the provider');
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -198,6 +202,80 @@ describe('a refund before the charge is recorded', () => {
       }
       expect(t.provider.chargedFor(input.reservationId)).toBe(6000);
       expect(t.provider.heldFor(input.reservationId)).toBe(0);
+    }
+  });
+});
+
+describe('duplicates of one charge in flight together', () => {
+  const DATA_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify', 'find', 'aggregate', 'count', 'distinct', 'getMore']);
+
+  /** The outbox relay's sweep (a process just started runs one at once): not the charge's. */
+  const isOutboxSweep = (event: mongo.CommandStartedEvent) =>
+    event.commandName === 'find' && (event.command.filter as Record<string, unknown> | undefined)?.outboxCount !== undefined;
+
+  /** Records the finds and writes each API process sends for charges, from now on, as `<command> <collection>`. */
+  function recordCommands(apis: RunningRentals[]): { commands: string[][]; stop(): void } {
+    const commands = apis.map(() => [] as string[]);
+    const listeners = apis.map((api, i) => {
+      const client = api.runtime.conn.getClient();
+      const listener = (event: mongo.CommandStartedEvent) => {
+        if (DATA_COMMANDS.has(event.commandName) && !isOutboxSweep(event)) {
+          commands[i]!.push(`${event.commandName} ${String(event.command[event.commandName])}`);
+        }
+      };
+      client.on('commandStarted', listener);
+      return () => client.off('commandStarted', listener);
+    });
+    return { commands, stop: () => listeners.forEach((off) => off()) };
+  }
+
+  /**
+   * Two charges of one reservation, held at the provider until both are
+   * there: while they wait (long enough for a poll every 20 ms to show ten
+   * times over) neither process sends the database anything; released, each
+   * inserts, the loser reads once, and both answer the one payment.
+   */
+  async function chargeTwiceTogether(charge: Array<(input: ReturnType<typeof chargeInput>) => Promise<GraphQLResponse<{ chargePayment: Payment }>>>, apis: RunningRentals[]) {
+    const input = chargeInput();
+    const release = t.provider.holdCharges(input.reservationId);
+    const recorder = recordCommands(apis);
+    try {
+      const both = Promise.all(charge.map((c) => c(input)));
+      await chargeAtProvider(input.reservationId, 2);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(recorder.commands.flat()).toEqual([]);
+      release();
+      const [first, second] = await both;
+      expect(first?.errors).toBeUndefined();
+      expect(second?.errors).toBeUndefined();
+      expect(second?.data?.chargePayment).toEqual(first?.data?.chargePayment);
+      expect(first?.data?.chargePayment).toMatchObject({ status: 'PAID', amount: 6000 });
+      expect(recorder.commands.flat().sort()).toEqual(['find rentals', 'insert rentals', 'insert rentals']);
+    } finally {
+      release(); // (again, when an expectation failed while they waited)
+      recorder.stop();
+    }
+    // The provider was asked twice (the key makes that safe) and took the money once.
+    expect(t.provider.chargesFor(input.reservationId)).toBe(2);
+    expect(t.provider.chargedFor(input.reservationId)).toBe(6000);
+    expect(t.provider.heldFor(input.reservationId)).toBe(6000);
+    expect(await t.db.collection('rentals').countDocuments({ reservationId: input.reservationId })).toBe(1);
+    return recorder.commands;
+  }
+
+  it('through one API process: nothing is polled while they wait; one insert wins, the other reads once; one payment', async () => {
+    await chargeTwiceTogether([(input) => t.charge(input), (input) => t.charge(input)], [t.api]);
+  });
+
+  it('through two API processes sharing the database: the same, each process inserting once', async () => {
+    const other = await startRentals(t.config, { port: 0, dbName: t.api.dbName, paymentProvider: t.provider });
+    try {
+      const viaOther = (input: Record<string, unknown>) =>
+        callSubgraph<{ chargePayment: Payment }>(other.url, t.config.INTERNAL_JWT_SECRET, CHARGE, { input }, as.service);
+      const commands = await chargeTwiceTogether([(input) => t.charge(input), viaOther], [t.api, other]);
+      for (const perProcess of commands) expect(perProcess.filter((c) => c === 'insert rentals')).toHaveLength(1);
+    } finally {
+      await other.stop();
     }
   });
 });

@@ -42,6 +42,9 @@
  * of charges in flight would spare such a duplicate its provider call, its
  * refused insert and its read, but only when both land on one process, and
  * at the price of a second path through this protocol; it is not kept.
+ * `charge-protocol.test.ts` pins the behaviour: duplicates held at the
+ * provider together, through one API process and through two, send no
+ * database command while they wait and answer one payment.
  *
  * ## Crashes
  * - Before the provider call: nothing happened; the saga's compensating

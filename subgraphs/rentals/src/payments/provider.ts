@@ -12,7 +12,11 @@
  *   real processors offer one for exactly this). Rentals relies on it on
  *   every repeated charge: a saga retry or a concurrent duplicate calls the
  *   provider again before it learns (from its refused insert) that the
- *   charge is already recorded.
+ *   charge is already recorded. That includes a duplicate arriving while
+ *   the first is still in flight at the processor: one that refuses a key
+ *   in use (some answer HTTP 409) must be asked again within the signal,
+ *   not turned into a rejection, which rentals would record `FAILED` and
+ *   answer as a decline (the first charge's money then goes back).
  * - `refund` gives back what was charged under `reference` and not given back
  *   yet, so a repeated refund moves no money twice. A refund when nothing was
  *   charged (yet) moves nothing and still answers `REFUNDED` (a void):
