@@ -61,7 +61,7 @@ export function decodeCursor(
   if (!Array.isArray(parsed) || parsed.length !== arity + 1 || parsed[0] !== list || !parsed.every((p) => typeof p === 'string')) {
     throw invalid();
   }
-  const key = (parsed as string[]).slice(1);
+  const key = parsed.slice(1);
   if (!accept(key)) throw invalid();
   return key;
 }
