@@ -4,27 +4,21 @@
  * Readiness fails until the gateway has loaded a supergraph and from the
  * moment shutdown starts, so load balancers stop sending work first.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { EventLoopWatch } from '@rental/observability';
 
+/** The router's probes' answers (see the module comment). */
 export class RouterHealth {
   loaded = false;
   draining = false;
-  private readonly loop: IntervalHistogram;
-  private lastTick = Date.now();
-  private readonly ticker: NodeJS.Timeout;
+  private readonly loop: EventLoopWatch;
 
-  constructor(private readonly stallLimitMs = 5_000) {
-    this.loop = monitorEventLoopDelay({ resolution: 20 });
-    this.loop.enable();
-    this.ticker = setInterval(() => {
-      this.lastTick = Date.now();
-    }, 500);
-    this.ticker.unref();
+  constructor(stallLimitMs = 5_000) {
+    this.loop = new EventLoopWatch(stallLimitMs);
   }
 
   live(): { ok: boolean; eventLoopDelayMs: number } {
-    const sinceTick = Date.now() - this.lastTick;
-    return { ok: sinceTick < this.stallLimitMs, eventLoopDelayMs: Math.round(this.loop.mean / 1e6) };
+    const { stalled, eventLoopDelayMs } = this.loop.state();
+    return { ok: !stalled, eventLoopDelayMs };
   }
 
   ready(): { ok: boolean; reason?: string } {
@@ -34,7 +28,6 @@ export class RouterHealth {
   }
 
   close(): void {
-    clearInterval(this.ticker);
-    this.loop.disable();
+    this.loop.close();
   }
 }

@@ -51,3 +51,4 @@ export const errorCounter =
 
 export { client as prom };
 export { onShutdownSignals } from './shutdown.js';
+export { EventLoopWatch } from './event-loop.js';

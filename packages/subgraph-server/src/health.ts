@@ -16,7 +16,7 @@
  * check is bounded by `checkTimeoutMs` (a ping to a vanished server would
  * otherwise wait for the driver's server selection timeout).
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { EventLoopWatch } from '@rental/observability';
 
 export interface HealthOptions {
   /** Liveness fails when the event loop has not ticked for this long. Default 5000. */
@@ -31,9 +31,7 @@ export interface HealthOptions {
 
 export class HealthState {
   draining = false;
-  private readonly loop: IntervalHistogram;
-  private lastTick = Date.now();
-  private readonly ticker: NodeJS.Timeout;
+  private readonly loop: EventLoopWatch;
   private readonly monitor: NodeJS.Timeout | undefined;
   /** Since when the dependency checks have been failing (undefined: passing). */
   private failingSince: number | undefined;
@@ -50,12 +48,7 @@ export class HealthState {
     this.stallLimitMs = opts.stallLimitMs ?? 5_000;
     this.graceMs = opts.dependencyGraceMs ?? 30_000;
     this.checkTimeoutMs = opts.checkTimeoutMs ?? 2_000;
-    this.loop = monitorEventLoopDelay({ resolution: 20 });
-    this.loop.enable();
-    this.ticker = setInterval(() => {
-      this.lastTick = Date.now();
-    }, 500);
-    this.ticker.unref();
+    this.loop = new EventLoopWatch(this.stallLimitMs);
     if (checks.length > 0) {
       this.monitor = setInterval(() => void this.runChecks(), opts.checkIntervalMs ?? 1_000);
       this.monitor.unref();
@@ -85,9 +78,8 @@ export class HealthState {
 
   /** Alive unless the event loop has stalled, or a dependency has been lost for longer than the grace period. */
   live(): { ok: boolean; eventLoopDelayMs: number; reason?: string; dependencyDownMs?: number } {
-    const sinceTick = Date.now() - this.lastTick;
-    const eventLoopDelayMs = Math.round(this.loop.mean / 1e6);
-    if (sinceTick >= this.stallLimitMs) return { ok: false, eventLoopDelayMs, reason: 'event loop stalled' };
+    const { stalled, eventLoopDelayMs } = this.loop.state();
+    if (stalled) return { ok: false, eventLoopDelayMs, reason: 'event loop stalled' };
     if (this.failingSince !== undefined) {
       const dependencyDownMs = Date.now() - this.failingSince;
       if (dependencyDownMs > this.graceMs) {
@@ -106,8 +98,7 @@ export class HealthState {
   }
 
   close(): void {
-    clearInterval(this.ticker);
     clearInterval(this.monitor);
-    this.loop.disable();
+    this.loop.close();
   }
 }
