@@ -1,4 +1,4 @@
-/** Every GraphQL operation the web client sends, against the public API of ../shared/DESIGN.md. */
+/** Every GraphQL operation the web client sends, against the public API of docs/ARCHITECTURE.md. */
 import { gql, type TypedDocumentNode } from '@apollo/client';
 // Result and variable types generated from these documents against the router's API schema (`npm run codegen`).
 import type {

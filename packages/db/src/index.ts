@@ -1,8 +1,9 @@
 /**
- * MongoDB connection for one subgraph: one database per subgraph, as DESIGN.md
- * requires. Code that uses it keeps to what FerretDB 1.x supports: no
- * multi-document transactions and no change streams; every consistency rule
- * is one conditional single-document update.
+ * MongoDB connection for one subgraph: one database per subgraph, as
+ * docs/ARCHITECTURE.md ("Fixed choices") requires. Code that uses it keeps
+ * to what FerretDB 1.x supports: no multi-document transactions and no
+ * change streams; every consistency rule is one conditional single-document
+ * update.
  */
 import { createHash } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';

@@ -4,7 +4,7 @@
  * {@link DomainError} into a GraphQL error with `extensions.code` = `code`.
  */
 
-/** Stable error codes of the public API (DESIGN.md). */
+/** Stable error codes of the public API (docs/ARCHITECTURE.md, "Public API"). */
 export const ERROR_CODES = [
   'BAD_USER_INPUT',
   'NOT_FOUND',

@@ -14,7 +14,7 @@ const LEGAL: Array<[ReservationStatus, ReservationStatus]> = [
 ];
 
 describe('reservation state machine', () => {
-  it('allows exactly the moves of DESIGN.md', () => {
+  it('allows exactly the moves of docs/ARCHITECTURE.md', () => {
     for (const from of RESERVATION_STATUSES) {
       for (const to of RESERVATION_STATUSES) {
         const legal = LEGAL.some(([f, t]) => f === from && t === to);

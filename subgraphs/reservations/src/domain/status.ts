@@ -1,5 +1,5 @@
 /**
- * The reservation state machine of DESIGN.md, as data:
+ * The reservation state machine of docs/ARCHITECTURE.md ("Domain"), as data:
  *
  * ```
  * PENDING --stock held + payment ok--> CONFIRMED --store prepared--> READY_FOR_PICKUP
