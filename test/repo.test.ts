@@ -1,9 +1,12 @@
 /**
  * The repository is self-contained: no tracked file refers to something
  * outside it. A clone has only what git tracks, so a doc, comment or script
- * that points at `../shared/…` (where the design brief once lived; its content
- * is docs/ARCHITECTURE.md now) or at a sibling folder on one machine points
- * at nothing.
+ * that points at the `shared` folder beside the repository (where the design
+ * brief once lived; its content is docs/ARCHITECTURE.md now) or at a sibling
+ * folder on one machine points at nothing.
+ *
+ * This file spells those names in pieces (UP, BRIEF) so that it does not
+ * match itself.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,12 +36,15 @@ function trackedTextFiles(): Array<{ file: string; lines: string[] }> {
 /** `../` once or more, then a name: a relative path that climbs. */
 const CLIMBING_PATH = /(?<![\w./-])((?:\.\.\/)+)([\w@][\w.@-]*(?:\/[\w.@-]+)*)/g;
 
+const UP = '..' + '/';
+const BRIEF = 'DESIGN' + '.md';
+
 /** Names of the outside places the repository once depended on. */
 const OUTSIDE_NAMES: Array<[RegExp, string]> = [
-  [/\.\.\/shared\b/, '../shared'],
-  [/\bshared\/DESIGN\b/, 'shared/DESIGN'],
+  [/\.{2}\/shared\b/, `${UP}shared`],
+  [/\bshared\/DESIGN\b/, 'shared' + '/DESIGN'],
   // The design brief by name: its content is docs/ARCHITECTURE.md.
-  [/\bDESIGN\.md\b/, 'DESIGN.md'],
+  [/\bDESIGN\.md\b/, BRIEF],
 ];
 
 interface Finding {
@@ -82,7 +88,7 @@ function outsideReferences(files: Array<{ file: string; lines: string[] }>, repo
 }
 
 describe('the repository refers to nothing outside it', () => {
-  it('no tracked text file names ../shared, DESIGN.md or a path that leaves the repository', () => {
+  it('no tracked text file names the shared folder, the old brief or a path that leaves the repository', () => {
     const findings = outsideReferences(trackedTextFiles(), REPO);
     expect(findings.map((f) => `${f.at}: ${f.what}`)).toEqual([]);
   });
@@ -90,20 +96,21 @@ describe('the repository refers to nothing outside it', () => {
   it('the check finds such references (a fake tree)', () => {
     const repo = '/srv/checkout/repo';
     const files = [
-      { file: 'README.md', lines: ['The contract is `../shared/DESIGN.md`.'] },
-      { file: 'docs/a.md', lines: ['See ../../notes/plan.txt and ../README.md.'] },
-      { file: 'src/x.ts', lines: ["import { y } from '../../../elsewhere/y.js';", "import { z } from './z.js';"] },
+      { file: 'README.md', lines: [`The contract is \`${UP}shared/${BRIEF}\`.`] },
+      { file: 'docs/a.md', lines: [`See ${UP}${UP}notes/plan.txt and ${UP}README.md.`] },
+      { file: 'src/x.ts', lines: [`import { y } from '${UP}${UP}${UP}elsewhere/y.js';`, "import { z } from './z.js';"] },
       { file: 'src/z.ts', lines: ["const p = '/srv/checkout/other/file';", "const q = '/srv/checkout/repo/src/z.ts';"] },
-      { file: 'tool.ts', lines: ["output: '../z.js'"] },
+      // Written for another folder: `z.js` names the tracked src/z.ts.
+      { file: 'tool.ts', lines: [`output: '${UP}z.js'`] },
     ];
     const found = outsideReferences(files, repo).map((f) => `${f.at}: ${f.what}`);
     expect(found).toEqual([
-      'README.md:1: ../shared',
-      'README.md:1: shared/DESIGN',
-      'README.md:1: DESIGN.md',
-      'README.md:1: ../shared/DESIGN.md',
-      'docs/a.md:1: ../../notes/plan.txt',
-      'src/x.ts:1: ../../../elsewhere/y.js',
+      `README.md:1: ${UP}shared`,
+      `README.md:1: shared/${'DESIGN'}`,
+      `README.md:1: ${BRIEF}`,
+      `README.md:1: ${UP}shared/${BRIEF}`,
+      `docs/a.md:1: ${UP}${UP}notes/plan.txt`,
+      `src/x.ts:1: ${UP}${UP}${UP}elsewhere/y.js`,
       'src/z.ts:1: /srv/checkout/',
       'src/z.ts:2: /srv/checkout/',
     ]);
