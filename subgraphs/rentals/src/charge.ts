@@ -63,17 +63,10 @@ import { requireId } from './domain/ids.js';
 import { chargedRental, isVoidMarker, type ChargeOutcome, type NewCharge, type RentalDoc } from './data/index.js';
 import type { RentalsDeps } from './deps.js';
 import { chargeAtProvider, refundAtProvider } from './provider-calls.js';
+import type { ChargePaymentInput } from './generated/graphql.js';
 
-/** What the saga sends to charge a reservation (`ChargePaymentInput`). */
-export interface ChargeInput {
-  reservationId: string;
-  customerId: string;
-  storeId: string;
-  itemId: string;
-  quantity: number;
-  amount: number;
-  paymentToken: string;
-}
+/** What the saga sends to charge a reservation: `ChargePaymentInput`, generated from this subgraph's schema. */
+export type ChargeInput = ChargePaymentInput;
 
 /** `chargePayment`: the rental with its payment as recorded (see the module comment). */
 export async function chargePayment(deps: RentalsDeps, input: ChargeInput): Promise<RentalDoc> {
