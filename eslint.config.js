@@ -26,6 +26,7 @@ const notForDeployables = ['./web', './infra', './test', './bench', './schema'];
 
 /** `import-x/no-restricted-paths` zones; paths are relative to the repository root. */
 const zones = {
+  /** @param {string} name @param {{ test: boolean }} kind */
   subgraph: (name, { test }) => [
     {
       target: `./subgraphs/${name}`,
@@ -85,6 +86,7 @@ const zones = {
   ],
 };
 
+/** @param {object[]} z @returns {import('eslint').Linter.RulesRecord} */
 const restrictedPaths = (z) => ({ 'import-x/no-restricted-paths': ['error', { basePath: root, zones: z }] });
 
 export default tseslint.config(
