@@ -8,6 +8,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '@rental/observability';
 import type { RouterContext } from './identity.js';
+import { codeOf } from './errors.js';
 
 export function accessLogPlugin(logger: Logger): ApolloServerPlugin<RouterContext> {
   return {
@@ -22,7 +23,7 @@ export function accessLogPlugin(logger: Logger): ApolloServerPlugin<RouterContex
               caller: rc.contextValue.identity?.sub,
               operation: rc.operationName ?? 'anonymous',
               type: rc.operation?.operation,
-              code: String(errors[0]?.extensions?.code ?? 'OK'),
+              code: codeOf(errors[0], 'OK'),
               ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
             },
             'graphql operation',

@@ -27,6 +27,12 @@ const INPUT_VALUE_MESSAGES = [
   /^Value "[^"]+" does not exist in "[^"]+" enum/,
 ];
 
+/** An error's `extensions.code` when it is a string (what metrics and logs label it with), else `fallback`. */
+export function codeOf(error: { extensions?: Record<string, unknown> | null } | undefined, fallback: string): string {
+  const code = error?.extensions?.code;
+  return typeof code === 'string' ? code : fallback;
+}
+
 export function isInputValueMessage(message: string): boolean {
   return INPUT_VALUE_MESSAGES.some((re) => re.test(message));
 }
@@ -39,7 +45,7 @@ function inputPathAt(body: string, position: number): string[] | undefined {
       enter(node: ASTNode, _key, parent, _path, ancestors) {
         if (found || node.loc?.start !== position) return undefined;
         // `ancestors` stops above the parent, which comes separately.
-        const chain = [...(ancestors as ReadonlyArray<ASTNode | ReadonlyArray<ASTNode>>), parent as ASTNode, node];
+        const chain = [...ancestors, parent as ASTNode, node];
         const names: string[] = [];
         for (const a of chain) {
           if (a && !Array.isArray(a) && 'kind' in (a as ASTNode)) {

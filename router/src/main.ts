@@ -9,7 +9,7 @@ const logger = createLogger('router', config.LOG_LEVEL);
 try {
   const router = await startRouter(config, { logger });
   if (config.NODE_ENV !== 'production') logger.info(`Apollo Sandbox: ${router.url}`);
-  onShutdownSignals(router.stop, (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + config.DRAIN_TIMEOUT_MS + 5_000);
+  onShutdownSignals(() => router.stop(), (msg) => logger.info(msg), config.SHUTDOWN_DELAY_MS + config.DRAIN_TIMEOUT_MS + 5_000);
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);

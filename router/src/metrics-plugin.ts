@@ -8,6 +8,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RouterContext } from './identity.js';
+import { codeOf } from './errors.js';
 import { SERVICE, errorCounter, requestCounter, requestDuration } from './metrics.js';
 
 /** Counts and times every operation, and every error by code. */
@@ -19,8 +20,8 @@ export function metricsPlugin(): ApolloServerPlugin<RouterContext> {
         async willSendResponse(rc) {
           const operation = rc.operationName ?? 'anonymous';
           const errors = rc.response.body.kind === 'single' ? (rc.response.body.singleResult.errors ?? []) : [];
-          for (const e of errors) errorCounter.inc({ service: SERVICE, code: String(e.extensions?.code ?? 'UNKNOWN') });
-          requestCounter.inc({ service: SERVICE, operation, code: String(errors[0]?.extensions?.code ?? 'OK') });
+          for (const e of errors) errorCounter.inc({ service: SERVICE, code: codeOf(e, 'UNKNOWN') });
+          requestCounter.inc({ service: SERVICE, operation, code: codeOf(errors[0], 'OK') });
           requestDuration.observe({ service: SERVICE, operation }, Number(process.hrtime.bigint() - started) / 1e9);
         },
       };

@@ -12,7 +12,7 @@
  * `/graphql` path. Should the page's shape ever change, it is served
  * unchanged (Sandbox then derives the same URL by default).
  */
-import type { ApolloServerPlugin, BaseContext, GraphQLServerListener } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 
 const ANCHOR = 'new window.EmbeddedSandbox(';
 const SET_SUBSCRIPTION_ENDPOINT =
@@ -28,7 +28,7 @@ export function sandboxWithSubscriptions<T extends BaseContext>(plugin: ApolloSe
   return {
     ...plugin,
     async serverWillStart(service) {
-      const listener = (await plugin.serverWillStart?.(service)) as GraphQLServerListener | void;
+      const listener = await plugin.serverWillStart?.(service);
       if (!listener?.renderLandingPage) return listener;
       const render = listener.renderLandingPage.bind(listener);
       return {

@@ -88,7 +88,7 @@ async function rawSocket(r: RunningRouter) {
   const ws = new WebSocket(wsUrl(r), 'graphql-transport-ws');
   const messages: Array<Record<string, unknown>> = [];
   const closed = new Promise<Closed>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+  ws.on('message', (data) => messages.push(JSON.parse((data as Buffer).toString()) as Record<string, unknown>));
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);

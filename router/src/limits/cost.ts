@@ -348,7 +348,7 @@ function unwrap(type: unknown): { named: GraphQLNamedType; list: boolean } {
   // `GraphQLList` (graphql 16; cheaper than printing the type, which showed in profiles).
   while (t.ofType) {
     if ((t as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'GraphQLList') list = true;
-    t = t.ofType as { ofType?: unknown };
+    t = t.ofType;
   }
   return { named: t as unknown as GraphQLNamedType, list };
 }

@@ -22,6 +22,11 @@ export interface ChannelBound {
   onOverflow(): void;
 }
 
+/** What a failure rejects with: the error itself, or an Error saying what was thrown instead. */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export class Channel<T> implements AsyncIterableIterator<T> {
   private readonly buffer: T[] = [];
   private readonly waiting: Array<{ resolve(r: IteratorResult<T>): void; reject(e: unknown): void }> = [];
@@ -79,7 +84,7 @@ export class Channel<T> implements AsyncIterableIterator<T> {
     const waiter = this.waiting.shift();
     if (waiter) {
       this.failure = undefined;
-      waiter.reject(error);
+      waiter.reject(asError(error));
     }
     for (const w of this.waiting.splice(0)) w.resolve({ value: undefined, done: true });
   }
@@ -89,7 +94,7 @@ export class Channel<T> implements AsyncIterableIterator<T> {
     if (this.failure) {
       const { error } = this.failure;
       this.failure = undefined;
-      return Promise.reject(error);
+      return Promise.reject(asError(error));
     }
     if (this.finished) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
@@ -107,7 +112,7 @@ export class Channel<T> implements AsyncIterableIterator<T> {
 
   throw(error: unknown): Promise<IteratorResult<T>> {
     void this.return();
-    return Promise.reject(error);
+    return Promise.reject(asError(error));
   }
 
   [Symbol.asyncIterator](): this {

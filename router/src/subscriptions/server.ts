@@ -52,7 +52,7 @@ import type { ApolloServer } from '@apollo/server';
 import { AuthError, type Identity, type InternalIdentitySigner } from '@rental/auth';
 import { KeySetUnavailableError, type Authenticated } from '../auth/verifier.js';
 import type { Logger } from '@rental/observability';
-import { formatError } from '../errors.js';
+import { codeOf, formatError } from '../errors.js';
 import { requestIdFrom, type RouterContext } from '../identity.js';
 import { SERVICE, errorCounter, requestCounter, slowConsumersClosed, subscriptionEventDuration, subscriptionsOpen } from '../metrics.js';
 import { Channel } from './channel.js';
@@ -151,9 +151,9 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
 
   const formatOne = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError => {
     const formatted =
-      typeof (error as GraphQLError).toJSON === 'function' ? (error as GraphQLError).toJSON() : (error as GraphQLFormattedError);
+      typeof (error as GraphQLError).toJSON === 'function' ? (error as GraphQLError).toJSON() : error;
     const result = format(formatted, error);
-    errorCounter.inc({ service: SERVICE, code: String(result.extensions?.code ?? 'UNKNOWN') });
+    errorCounter.inc({ service: SERVICE, code: codeOf(result, 'UNKNOWN') });
     return result;
   };
 
@@ -241,7 +241,7 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
     {
       async onConnect(ctx) {
         const params = ctx.connectionParams ?? {};
-        const socket = ctx.extra.socket as WebSocket;
+        const socket = ctx.extra.socket;
         const authorization = stringParam(
           params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization,
         );

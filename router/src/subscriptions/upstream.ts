@@ -90,7 +90,7 @@ export class UpstreamPools {
   constructor(private readonly opts: { signer: InternalIdentitySigner; logger: Logger }) {}
 
   /** The caller's pool, for one more connection; `release()` when that connection closes. */
-  acquire(identity: Identity, requestId: string): { pool: UpstreamPool; release(): Promise<void> } {
+  acquire(identity: Identity, requestId: string): { pool: UpstreamPool; release: () => Promise<void> } {
     const key = identityKey(identity);
     let entry = this.pools.get(key);
     if (!entry) {

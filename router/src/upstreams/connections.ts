@@ -68,7 +68,7 @@ class SubgraphResponse implements FetcherResponse {
   async arrayBuffer(): Promise<ArrayBuffer> {
     this.used = true;
     const bytes = Buffer.from(this.body);
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   }
 
   clone(): FetcherResponse {

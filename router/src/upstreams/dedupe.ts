@@ -31,7 +31,7 @@ type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 export function dedupeFetcher(inner: Fetcher, subgraph: string): Fetcher {
   const inFlight = new Map<string, Promise<FetcherResponse>>();
   return async (url, init) => {
-    const headers = (init?.headers ?? {}) as Record<string, string>;
+    const headers = init?.headers ?? {};
     const identity = headers[IDENTITY_HEADER];
     if (headers[RETRY_MARK] !== '1' || identity === undefined || typeof init?.body !== 'string') return inner(url, init);
     const key = `${identity}\n${init.body}`;

@@ -39,7 +39,7 @@ export function connectionFailure(err: unknown): 'refused' | 'reset' | undefined
 
 export function poolFetcher(inner: Fetcher, pool: UpstreamPool, logger: Logger): Fetcher {
   return async (_url, init) => {
-    const headers = { ...((init?.headers ?? {}) as Record<string, string>) };
+    const headers = { ...(init?.headers ?? {}) };
     const retryable = headers[RETRY_MARK] === '1';
     delete headers[RETRY_MARK];
     const request = { ...init, headers };

@@ -23,20 +23,26 @@ export const SANDBOX_TOKENS = {
 
 const KNOWN = new Set<string>(Object.values(SANDBOX_TOKENS));
 
+/** Why `signal` aborted, as an Error (callWithTimeout aborts with one; any other reason is wrapped). */
+function reasonOf(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('aborted');
+}
+
 /** Rejects when `signal` aborts; never resolves. Holds no timer, so it keeps nothing alive. */
 function never(signal: AbortSignal | undefined): Promise<never> {
   return new Promise<never>((_, reject) => {
     if (!signal) return;
     if (signal.aborted) {
-      reject(signal.reason ?? new Error('aborted'));
+      reject(reasonOf(signal));
       return;
     }
-    signal.addEventListener('abort', () => reject(signal.reason ?? new Error('aborted')), { once: true });
+    signal.addEventListener('abort', () => reject(reasonOf(signal)), { once: true });
   });
 }
 
-function abortedError(signal: AbortSignal | undefined): unknown {
-  return signal?.aborted ? (signal.reason ?? new Error('aborted')) : undefined;
+function abortedError(signal: AbortSignal | undefined): Error | undefined {
+  return signal?.aborted ? reasonOf(signal) : undefined;
 }
 
 export class SandboxPaymentProvider implements PaymentProvider {
