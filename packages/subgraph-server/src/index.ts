@@ -5,4 +5,4 @@ export { Admission, type AdmissionOptions } from './admission.js';
 export { TIMEOUT_HEADER, requestDeadline } from './deadline.js';
 export { onShutdownSignals } from '@rental/observability';
 export { HealthState, type HealthOptions } from './health.js';
-export { startWorkerHealth, type WorkerHealthOptions, type WorkerHealthServer } from './worker-health.js';
+export { startWorkerHealth, startWorkerHealthFromConfig, type WorkerHealthOptions, type WorkerHealthServer, type WorkerHealthSettings } from './worker-health.js';

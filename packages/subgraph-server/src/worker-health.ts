@@ -40,6 +40,38 @@ export interface WorkerHealthServer {
   close(): Promise<void>;
 }
 
+/** The settings of a worker's config its health server reads (every worker's config has them). */
+export interface WorkerHealthSettings extends HttpServerSettings {
+  HOST: string;
+  /** Unset: no health server. */
+  WORKER_HEALTH_PORT?: number | undefined;
+  DB_LOSS_GRACE_MS: number;
+}
+
+/**
+ * A worker's health server as its config asks for it: none without
+ * `WORKER_HEALTH_PORT`, else on `HOST:WORKER_HEALTH_PORT`, ready while every
+ * check passes (a consumer worker: its database answers and its BullMQ
+ * worker runs), failing liveness after `DB_LOSS_GRACE_MS` of failed checks.
+ */
+export function startWorkerHealthFromConfig(
+  name: string,
+  config: WorkerHealthSettings,
+  logger: Logger,
+  readinessChecks: Array<() => Promise<boolean>>,
+): Promise<WorkerHealthServer | undefined> {
+  if (config.WORKER_HEALTH_PORT === undefined) return Promise.resolve(undefined);
+  return startWorkerHealth({
+    httpTimeouts: config,
+    name,
+    host: config.HOST,
+    port: config.WORKER_HEALTH_PORT,
+    logger,
+    dependencyGraceMs: config.DB_LOSS_GRACE_MS,
+    readinessChecks,
+  });
+}
+
 export async function startWorkerHealth(opts: WorkerHealthOptions): Promise<WorkerHealthServer> {
   const health = new HealthState(opts.readinessChecks ?? [], { dependencyGraceMs: opts.dependencyGraceMs });
   const json = (res: http.ServerResponse, status: number, body: unknown) => {

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRouterConfig } from '../config.js';
 import { loadSupergraph } from '../gateway-internals.js';
 import { CostDirectives, estimateCost } from './cost.js';
-import { checkCost, type OperationLimits } from './operation.js';
+import { costVerdict, type OperationLimits } from './operation.js';
 
 /** Composes one subgraph and returns what the router holds: the API schema and the supergraph's cost directives. */
 function supergraph(typeDefs: string): { schema: GraphQLSchema; directives: CostDirectives; sdl: string } {
@@ -69,7 +69,7 @@ function check(sg: typeof products, query: string, variables: Record<string, unk
   const document = parse(query);
   const operation = document.definitions.find((d) => d.kind === 'OperationDefinition');
   if (operation?.kind !== 'OperationDefinition') throw new Error('no operation');
-  return checkCost(sg.schema, document, operation, variables, limits, sg.directives);
+  return costVerdict(sg.schema, document, operation, variables, limits, sg.directives).error;
 }
 
 const NESTED = '{ products { id categories { id name subCategories { id name } } } }';

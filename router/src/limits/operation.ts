@@ -139,22 +139,11 @@ export function shapeRule(limits: OperationLimits) {
   });
 }
 
-/** The cost error when an operation is over `maxCost` (naming its costliest path), else undefined. */
-export function checkCost(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  variables: Record<string, unknown>,
-  limits: OperationLimits,
-  directives: CostDirectives,
-): GraphQLErrorType | undefined {
-  return costVerdict(schema, document, operation, variables, limits, directives).error;
-}
-
 /**
- * {@link checkCost}, saying also whether the verdict holds for any
- * variables (no variable's value went into the estimate), so a caller that
- * caches the operation may cache the verdict with it.
+ * The cost check: `error` when an operation is over `maxCost` (naming its
+ * costliest path), and whether the verdict holds for any variables (no
+ * variable's value went into the estimate), so a caller that caches the
+ * operation may cache the verdict with it.
  */
 export function costVerdict(
   schema: GraphQLSchema,

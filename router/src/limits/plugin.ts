@@ -7,7 +7,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RouterContext } from '../identity.js';
 import type { CostDirectives } from './cost.js';
-import { checkCost, type OperationLimits } from './operation.js';
+import { costVerdict, type OperationLimits } from './operation.js';
 import { callerKey, tryLaterError, type MutationRateLimiter } from './rate-limit.js';
 
 /**
@@ -25,7 +25,7 @@ export function limitsPlugin(
         async didResolveOperation(rc) {
           const { operation, document } = rc;
           if (!operation || !document) return;
-          const tooCostly = checkCost(rc.schema, document, operation, rc.request.variables ?? {}, limits, costDirectives());
+          const tooCostly = costVerdict(rc.schema, document, operation, rc.request.variables ?? {}, limits, costDirectives()).error;
           if (tooCostly) throw tooCostly;
           if (operation.operation === 'mutation' && rateLimiter) {
             const decision = await rateLimiter.hit(callerKey(rc.contextValue.identity, rc.contextValue.clientIp));

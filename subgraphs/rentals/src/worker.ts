@@ -15,7 +15,7 @@
 import { isDatabaseUp } from '@rental/db';
 import { startConsumer, type Consumer } from '@rental/events';
 import { createLogger } from '@rental/observability';
-import { startWorkerHealth, type WorkerHealthServer } from '@rental/subgraph-server';
+import { startWorkerHealthFromConfig, type WorkerHealthServer } from '@rental/subgraph-server';
 import type { RentalsConfig } from './config.js';
 import { openRuntime, type RentalsOverrides, type RentalsRuntime } from './runtime.js';
 
@@ -56,18 +56,7 @@ export async function startRentalsWorker(config: RentalsConfig, opts: RentalsWor
   }
   logger.info({ queuePrefix: config.QUEUE_PREFIX }, 'rentals worker consuming rentals-events');
   const running = consumer;
-  const health =
-    config.WORKER_HEALTH_PORT === undefined
-      ? undefined
-      : await startWorkerHealth({
-          httpTimeouts: config,
-          name: 'rentals-worker',
-          host: config.HOST,
-          port: config.WORKER_HEALTH_PORT,
-          logger,
-          dependencyGraceMs: config.DB_LOSS_GRACE_MS,
-          readinessChecks: [() => isDatabaseUp(runtime.conn), async () => running.worker.isRunning()],
-        });
+  const health = await startWorkerHealthFromConfig('rentals-worker', config, logger, [() => isDatabaseUp(runtime.conn), async () => running.worker.isRunning()]);
   let stopped: Promise<void> | undefined;
   return {
     consumer,

@@ -6,7 +6,7 @@
 import { connectDatabase, databaseName, isDatabaseUp } from '@rental/db';
 import { startConsumer, type Consumer, type EventHandlers } from '@rental/events';
 import { createLogger, type Logger } from '@rental/observability';
-import { startWorkerHealth, type WorkerHealthServer } from '@rental/subgraph-server';
+import { startWorkerHealthFromConfig, type WorkerHealthServer } from '@rental/subgraph-server';
 import type { ReservationsConfig } from './config.js';
 import { combineHandlers, reservationHandlers } from './consumer/handlers.js';
 import { ReservationsData, ViewData, reservationModel, viewModels } from './data/index.js';
@@ -66,18 +66,7 @@ export async function startReservationsWorker(
       logger,
     });
     logger.info('reservations worker consuming reservations-events');
-    const health =
-      config.WORKER_HEALTH_PORT === undefined
-        ? undefined
-        : await startWorkerHealth({
-            httpTimeouts: config,
-            name: 'reservations-worker',
-            host: config.HOST,
-            port: config.WORKER_HEALTH_PORT,
-            logger,
-            dependencyGraceMs: config.DB_LOSS_GRACE_MS,
-            readinessChecks: [() => isDatabaseUp(conn), async () => consumer.worker.isRunning()],
-          });
+    const health = await startWorkerHealthFromConfig('reservations-worker', config, logger, [() => isDatabaseUp(conn), async () => consumer.worker.isRunning()]);
     let stopped: Promise<void> | undefined;
     return {
       consumer,

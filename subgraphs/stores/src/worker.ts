@@ -19,7 +19,7 @@
 import { startConsumer, type Consumer, type EventHandlers } from '@rental/events';
 import { isDatabaseUp } from '@rental/db';
 import { createLogger } from '@rental/observability';
-import { startWorkerHealth, type WorkerHealthServer } from '@rental/subgraph-server';
+import { startWorkerHealthFromConfig, type WorkerHealthServer } from '@rental/subgraph-server';
 import type { StoresConfig } from './config.js';
 import { openStoresResources, type StoresRunOptions } from './app.js';
 import type { StoresModels } from './data/index.js';
@@ -70,18 +70,7 @@ export async function startStoresWorker(config: StoresConfig, opts: StoresRunOpt
   }
   logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'stores worker consuming stores-events');
   const running = consumer;
-  const health =
-    config.WORKER_HEALTH_PORT === undefined
-      ? undefined
-      : await startWorkerHealth({
-          httpTimeouts: config,
-          name: 'stores-worker',
-          host: config.HOST,
-          port: config.WORKER_HEALTH_PORT,
-          logger,
-          dependencyGraceMs: config.DB_LOSS_GRACE_MS,
-          readinessChecks: [() => isDatabaseUp(res.conn), async () => running.worker.isRunning()],
-        });
+  const health = await startWorkerHealthFromConfig('stores-worker', config, logger, [() => isDatabaseUp(res.conn), async () => running.worker.isRunning()]);
 
   let stopped: Promise<void> | undefined;
   return {
