@@ -191,21 +191,8 @@ export function requireEnv(name: string): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `fn` until it returns a truthy value, or throws (with `what`) after `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition', stepMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms${last ? ` (last error: ${last instanceof Error ? String(last) : JSON.stringify(last)})` : ''}`);
-    await sleep(stepMs);
-  }
-}
+/** Polls until a condition holds (one helper for every test: `@rental/subgraph-server/testing`). */
+export { eventually } from '@rental/subgraph-server/testing';
 
 /** `YYYY-MM-DD` of today (UTC) plus `days`. */
 export function day(days: number): string {

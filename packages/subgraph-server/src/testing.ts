@@ -7,6 +7,7 @@
 import { IDENTITY_HEADER, signInternalIdentity, type Identity } from '@rental/auth';
 
 export { KeepAliveClient, type KeepAliveResponse } from './keep-alive-client.js';
+export { eventually } from './eventually.js';
 
 /** A subgraph's answer with its HTTP status. */
 export interface SubgraphResponse<T = Record<string, unknown>> {

@@ -269,13 +269,5 @@ export function chargeInput(overrides: Partial<Record<string, unknown>> = {}) {
   };
 }
 
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, stepMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
+/** Polls until a condition holds (one helper for every test: `@rental/subgraph-server/testing`). */
+export { eventually } from '@rental/subgraph-server/testing';

@@ -219,16 +219,8 @@ export async function startTestSystem(options: SystemOptions = {}): Promise<Test
   return t;
 }
 
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, stepMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
+/** Polls until a condition holds (one helper for every test: `@rental/subgraph-server/testing`). */
+export { eventually } from '@rental/subgraph-server/testing';
 
 /** What a {@link FaultProxy} does with an operation. */
 export type FaultRule =
