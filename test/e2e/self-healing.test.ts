@@ -13,12 +13,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase } from '@rental/db';
-import { EventBus } from '@rental/events';
 import { freePort } from '../../infra/local/ports.js';
 import { REPO_ROOT } from '../../infra/local/paths.js';
 import { waitForHttpOk } from '../../infra/local/supervisor.js';
-import { day, eventually } from '../support/stack.js';
+import { day, eventually, removeRunData } from '../support/stack.js';
 import { gql, userToken } from './helpers.js';
 
 const PORTS = ['ROUTER_PORT', 'ITEMS_PORT', 'RESERVATIONS_PORT', 'STORES_PORT', 'RENTALS_PORT'] as const;
@@ -83,14 +81,7 @@ afterAll(async () => {
     await exited;
     clearTimeout(timer);
   }
-  const bus = new EventBus({ redisUrl: process.env.REDIS_URL, prefix });
-  for (const q of bus.allQueues()) await q.obliterate({ force: true }).catch(() => undefined);
-  await bus.close();
-  for (const s of ['items', 'reservations', 'stores', 'rentals']) {
-    const conn = await connectDatabase(process.env.MONGODB_URI as string, `${prefix}_${s}`).catch(() => undefined);
-    await conn?.dropDatabase().catch(() => undefined);
-    await conn?.close();
-  }
+  await removeRunData({ mongoUri: process.env.MONGODB_URI as string, redisUrl: process.env.REDIS_URL, dbPrefix: prefix, queuePrefix: prefix });
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
 

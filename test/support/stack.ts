@@ -191,6 +191,23 @@ export function requireEnv(name: string): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Removes what one test run of the system left behind: the BullMQ queues
+ * under `queuePrefix` (obliterated) and the four subgraph databases named
+ * `<dbPrefix>_<subgraph>` (dropped). Every step is best effort: a run that
+ * failed half-way is cleaned up as far as it got.
+ */
+export async function removeRunData(run: { mongoUri: string; redisUrl: string | undefined; dbPrefix: string; queuePrefix: string }): Promise<void> {
+  const cleanup = new EventBus({ redisUrl: run.redisUrl, prefix: run.queuePrefix });
+  for (const q of cleanup.allQueues()) await q.obliterate({ force: true }).catch(() => undefined);
+  await cleanup.close().catch(() => undefined);
+  for (const s of SUBGRAPHS) {
+    const conn = await connectDatabase(run.mongoUri, `${run.dbPrefix}_${s}`).catch(() => undefined);
+    await conn?.dropDatabase().catch(() => undefined);
+    await conn?.close().catch(() => undefined);
+  }
+}
+
 /** Polls until a condition holds (one helper for every test: `@rental/subgraph-server/testing`). */
 export { eventually } from '@rental/subgraph-server/testing';
 
@@ -349,7 +366,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return env;
   };
 
-  const dbNames = SUBGRAPHS.map((s) => `${dbPrefix}_${s}`);
   const inProcess: Record<ServiceName, () => Promise<{ stop(): Promise<void> }>> = {
     items: () => startItems(parseConfig(itemsConfigShape, envFor('items')), { port: ports.items, dbPrefix, logger }),
     reservations: () =>
@@ -438,16 +454,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await quietly(stopRouter(), 'router');
       await Promise.all(WORKERS.map((w) => quietly(workers[w].stop(), w)));
       await Promise.all(SUBGRAPHS.map((s) => quietly(subgraphs[s].stop(), s)));
-      const cleanup = new EventBus({ redisUrl, prefix: queuePrefix, logger });
-      for (const q of cleanup.allQueues()) await q.obliterate({ force: true }).catch(() => undefined);
-      await cleanup.close().catch(() => undefined);
       await bus?.close().catch(() => undefined);
       for (const c of conns.values()) await (await c.catch(() => undefined))?.close().catch(() => undefined);
-      for (const name of dbNames) {
-        const conn = await connectDatabase(mongoUri, name).catch(() => undefined);
-        await conn?.dropDatabase().catch(() => undefined);
-        await conn?.close().catch(() => undefined);
-      }
+      await removeRunData({ mongoUri, redisUrl, dbPrefix, queuePrefix });
     })());
 
   try {

@@ -12,13 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectDatabase } from '@rental/db';
-import { EventBus } from '@rental/events';
 import { freePort } from '../../infra/local/ports.ts';
 import { REPO_ROOT } from '../../infra/local/paths.ts';
+import { removeRunData } from '../../test/support/stack.ts';
 
 const PORTS = ['ROUTER_PORT', 'ITEMS_PORT', 'RESERVATIONS_PORT', 'STORES_PORT', 'RENTALS_PORT', 'WEB_PORT'] as const;
-const SUBGRAPHS = ['items', 'reservations', 'stores', 'rentals'];
 
 /** A running `npm start`. */
 export interface NpmStart {
@@ -65,14 +63,7 @@ export async function startNpmStart(tag: string, timeoutMs = 240_000): Promise<N
       await exited;
       clearTimeout(timer);
     }
-    const bus = new EventBus({ redisUrl: process.env.REDIS_URL, prefix });
-    for (const q of bus.allQueues()) await q.obliterate({ force: true }).catch(() => undefined);
-    await bus.close();
-    for (const s of SUBGRAPHS) {
-      const conn = await connectDatabase(process.env.MONGODB_URI as string, `${prefix}_${s}`).catch(() => undefined);
-      await conn?.dropDatabase().catch(() => undefined);
-      await conn?.close();
-    }
+    await removeRunData({ mongoUri: process.env.MONGODB_URI as string, redisUrl: process.env.REDIS_URL, dbPrefix: prefix, queuePrefix: prefix });
     rmSync(dataDir, { recursive: true, force: true });
   };
 
