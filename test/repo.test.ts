@@ -67,8 +67,10 @@ function outsideReferences(files: Array<{ file: string; lines: string[] }>, repo
       for (let j = i + 1; j < parts.length; j += 1) trackedTails.add(parts.slice(i, j).join('/'));
     }
   }
-  // The folder the repository sits in, unless that is `/` (every path would match).
-  const machineParent = dirname(repo) === '/' ? undefined : `${dirname(repo)}/`;
+  // This clone's own absolute path: written into a file, it points at nothing in
+  // another clone. (Not the folder the clone sits in: a clone may well live in
+  // /tmp, and /tmp/… in a doc's example command is no reference to this machine.)
+  const clonePath = `${repo}/`;
   const findings: Finding[] = [];
   for (const { file, lines } of files) {
     lines.forEach((line, i) => {
@@ -79,9 +81,7 @@ function outsideReferences(files: Array<{ file: string; lines: string[] }>, repo
         const escapes = rel.startsWith('..') || isAbsolute(rel);
         if (escapes && !trackedTails.has(m[2]!)) findings.push({ at, what: m[0] });
       }
-      // An absolute path on this machine: to a sibling of the repository, or
-      // into this clone (another clone lives elsewhere).
-      if (machineParent && line.includes(machineParent)) findings.push({ at, what: machineParent });
+      if (line.includes(clonePath)) findings.push({ at, what: clonePath });
     });
   }
   return findings;
@@ -99,7 +99,7 @@ describe('the repository refers to nothing outside it', () => {
       { file: 'README.md', lines: [`The contract is \`${UP}shared/${BRIEF}\`.`] },
       { file: 'docs/a.md', lines: [`See ${UP}${UP}notes/plan.txt and ${UP}README.md.`] },
       { file: 'src/x.ts', lines: [`import { y } from '${UP}${UP}${UP}elsewhere/y.js';`, "import { z } from './z.js';"] },
-      { file: 'src/z.ts', lines: ["const p = '/srv/checkout/other/file';", "const q = '/srv/checkout/repo/src/z.ts';"] },
+      { file: 'src/z.ts', lines: ["const p = '/srv/checkout/other/file /tmp/prof';", "const q = '/srv/checkout/repo/src/z.ts';"] },
       // Written for another folder: `z.js` names the tracked src/z.ts.
       { file: 'tool.ts', lines: [`output: '${UP}z.js'`] },
     ];
@@ -111,8 +111,7 @@ describe('the repository refers to nothing outside it', () => {
       `README.md:1: ${UP}shared/${BRIEF}`,
       `docs/a.md:1: ${UP}${UP}notes/plan.txt`,
       `src/x.ts:1: ${UP}${UP}${UP}elsewhere/y.js`,
-      'src/z.ts:1: /srv/checkout/',
-      'src/z.ts:2: /srv/checkout/',
+      'src/z.ts:2: /srv/checkout/repo/',
     ]);
   });
 });
