@@ -152,6 +152,9 @@ export async function downloadedMongod(log: (line: string) => void = () => {}): 
   }
   const started = Date.now();
   const cacheFile = offlineCachePath();
+  // Said relative to the repository (the reason lands in logs and bench results, which must not name this clone's path).
+  const inRepo = path.relative(REPO_ROOT, cacheFile);
+  const shownCacheFile = inRepo && !inRepo.startsWith('..') && !path.isAbsolute(inRepo) ? inRepo : cacheFile;
   try {
     createRequire(path.join(REPO_ROOT, 'package.json')).resolve(PKG);
   } catch {
@@ -189,14 +192,14 @@ export async function downloadedMongod(log: (line: string) => void = () => {}): 
   const host = new URL(url).origin;
   const remedy =
     `allow downloads from ${host} (or set MONGOMS_DOWNLOAD_MIRROR to a mirror); ` +
-    `the last failure is remembered in ${cacheFile} for ${OFFLINE_TTL_MS / 3_600_000} h, delete it to retry at once`;
+    `the last failure is remembered in ${shownCacheFile} for ${OFFLINE_TTL_MS / 3_600_000} h, delete it to retry at once`;
   const entry = readOfflineEntry(cacheFile);
   const age = entry ? Date.now() - Date.parse(entry.at) : Infinity;
   if (entry && entry.url === url && age >= 0 && age < OFFLINE_TTL_MS) {
     limit.clear();
     const until = new Date(Date.parse(entry.at) + OFFLINE_TTL_MS).toISOString();
     return {
-      why: `mongod download skipped: cached offline result from ${entry.at} (${entry.reason}), kept until ${until} in ${cacheFile}`,
+      why: `mongod download skipped: cached offline result from ${entry.at} (${entry.reason}), kept until ${until} in ${shownCacheFile}`,
       remedy,
     };
   }
