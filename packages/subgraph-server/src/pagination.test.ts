@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '@rental/errors';
+import { thrownDomainError } from './testing.js';
 import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
@@ -13,14 +13,9 @@ import {
 
 /** The field a BAD_USER_INPUT thrown by `fn` names. */
 function field(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    expect((err as DomainError).code).toBe('BAD_USER_INPUT');
-    return (err as DomainError).details.field;
-  }
-  throw new Error('expected a DomainError');
+  const err = thrownDomainError(fn);
+  expect(err.code).toBe('BAD_USER_INPUT');
+  return err.details.field;
 }
 
 describe('pageSize', () => {

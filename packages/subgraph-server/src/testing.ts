@@ -8,6 +8,7 @@ import { IDENTITY_HEADER, signInternalIdentity, type Identity } from '@rental/au
 
 export { KeepAliveClient, type KeepAliveResponse } from './keep-alive-client.js';
 export { eventually } from './eventually.js';
+export { thrownDomainError } from './domain-error.js';
 
 /** A subgraph's answer with its HTTP status. */
 export interface SubgraphResponse<T = Record<string, unknown>> {

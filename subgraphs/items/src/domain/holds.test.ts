@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '@rental/errors';
+import { thrownDomainError } from '@rental/subgraph-server/testing';
 import { holdConflict, insufficientStock, normalizeReservationId, validateHoldQuantity } from './holds.js';
 
 function codeAndField(fn: () => unknown): [string, unknown] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    return [(err as DomainError).code, (err as DomainError).details.field];
-  }
-  throw new Error('expected a DomainError');
+  const err = thrownDomainError(fn);
+  return [err.code, err.details.field];
 }
 
 describe('normalizeReservationId', () => {

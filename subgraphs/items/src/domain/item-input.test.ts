@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '@rental/errors';
+import { thrownDomainError } from '@rental/subgraph-server/testing';
 import { validateRegisterItem, type RegisterItemInput } from './item-input.js';
 
 const valid: RegisterItemInput = {
@@ -12,15 +12,10 @@ const valid: RegisterItemInput = {
 };
 
 function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    expect((err as DomainError).code).toBe('BAD_USER_INPUT');
-    expect((err as DomainError).message).toMatch(new RegExp(`^${(err as DomainError).details.field}: `));
-    return (err as DomainError).details.field;
-  }
-  throw new Error('expected a DomainError');
+  const err = thrownDomainError(fn);
+  expect(err.code).toBe('BAD_USER_INPUT');
+  expect(err.message).toMatch(new RegExp(`^${err.details.field}: `));
+  return err.details.field;
 }
 
 describe('validateRegisterItem', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '@rental/errors';
+import { thrownDomainError } from '@rental/subgraph-server/testing';
 import { dayNumber, formatDay, isCalendarDate, todayUtc } from './dates.js';
 import { validateCreateReservation, validateReason, type CreateReservationInput } from './input.js';
 
@@ -13,13 +13,8 @@ const ok: CreateReservationInput = {
 };
 
 function codeAndField(fn: () => unknown): [string, unknown] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    return [(err as DomainError).code, (err as DomainError).details.field];
-  }
-  throw new Error('expected a DomainError');
+  const err = thrownDomainError(fn);
+  return [err.code, err.details.field];
 }
 
 describe('calendar dates', () => {

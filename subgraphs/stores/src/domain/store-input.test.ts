@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '@rental/errors';
+import { thrownDomainError } from '@rental/subgraph-server/testing';
 import { validateCreateStore, type CreateStoreInput } from './store-input.js';
 import { isStoreId, storeOrderIdFor } from './ids.js';
 
 function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    expect((err as DomainError).code).toBe('BAD_USER_INPUT');
-    return (err as DomainError).details.field;
-  }
-  throw new Error('expected a DomainError');
+  const err = thrownDomainError(fn);
+  expect(err.code).toBe('BAD_USER_INPUT');
+  return err.details.field;
 }
 
 describe('validateCreateStore', () => {
