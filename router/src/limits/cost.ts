@@ -48,6 +48,7 @@ import type {
   ValueNode,
 } from 'graphql';
 import { Kind, isTypeDefinitionNode, isTypeExtensionNode, parse } from '../subscriptions/graphql.js';
+import { argumentOf, linkedDirectiveNames } from '../linked-directives.js';
 
 /** `@listSize` on one field definition. */
 export interface ListSize {
@@ -88,7 +89,7 @@ export class CostDirectives {
 
   private constructor(document?: DocumentNode) {
     if (!document) return;
-    const names = directiveNames(document);
+    const names = linkedDirectiveNames(document, { url: COST_SPEC, name: 'cost' }, ['cost', 'listSize']);
     for (const def of document.definitions) {
       if (!isTypeDefinition(def)) continue;
       const typeName = def.name.value;
@@ -132,43 +133,6 @@ function isTypeDefinition(def: DefinitionNode): def is TypeDefinitionNode | Type
 }
 
 /** The names `@cost` and `@listSize` go by in this document (spec defaults when it has no cost link). */
-function directiveNames(document: DocumentNode): { cost: string; listSize: string } {
-  for (const def of document.definitions) {
-    if (def.kind !== Kind.SCHEMA_DEFINITION && def.kind !== Kind.SCHEMA_EXTENSION) continue;
-    for (const link of def.directives ?? []) {
-      if (link.name.value !== 'link') continue;
-      const url = argumentOf(link, 'url');
-      if (url?.kind !== Kind.STRING || !COST_SPEC.test(url.value)) continue;
-      const as = argumentOf(link, 'as');
-      const prefix = as?.kind === Kind.STRING ? as.value : 'cost';
-      const names = { cost: prefix, listSize: `${prefix}__listSize` };
-      const imports = argumentOf(link, 'import');
-      for (const entry of imports?.kind === Kind.LIST ? imports.values : []) {
-        const [name, alias] =
-          entry.kind === Kind.STRING
-            ? [entry.value, entry.value]
-            : entry.kind === Kind.OBJECT
-              ? [stringField(entry, 'name'), stringField(entry, 'as') ?? stringField(entry, 'name')]
-              : [undefined, undefined];
-        if (name === '@cost' && alias) names.cost = alias.replace(/^@/, '');
-        if (name === '@listSize' && alias) names.listSize = alias.replace(/^@/, '');
-      }
-      return names;
-    }
-  }
-  return { cost: 'cost', listSize: 'listSize' };
-}
-
-function argumentOf(directive: DirectiveNode, name: string) {
-  return directive.arguments?.find((a) => a.name.value === name)?.value;
-}
-
-function stringField(node: ValueNode, name: string): string | undefined {
-  if (node.kind !== Kind.OBJECT) return undefined;
-  const value = node.fields.find((f) => f.name.value === name)?.value;
-  return value?.kind === Kind.STRING ? value.value : undefined;
-}
-
 function weightOf(directives: readonly DirectiveNode[] | undefined, name: string): number | undefined {
   const cost = directives?.find((d) => d.name.value === name);
   const weight = cost ? argumentOf(cost, 'weight') : undefined;
