@@ -68,6 +68,13 @@ export const slowConsumersClosed = counter(
   [] as const,
 );
 
+/** Subscriptions that opened an upstream stream, and those that joined one of the same caller's identical ones (subscriptions/shared-upstream.ts). */
+export const sharedUpstreamJoins = counter(
+  'router_subscription_upstreams_total',
+  "Shareable subscriptions that opened an upstream subscription (opened) or joined the same caller's identical one (joined)",
+  ['outcome'] as const,
+);
+
 /** Subscription events executed, and those answered by an identical execution (subscriptions/shared-execution.ts). */
 export const sharedEventExecutions = counter(
   'router_subscription_event_executions_total',

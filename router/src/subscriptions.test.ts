@@ -9,6 +9,7 @@ import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import { startRouter, type RunningRouter } from './app.js';
 import { token } from './test-fixtures.js';
 import { startWsFixture, type WsFixture } from './ws-fixtures.js';
+import { REPLAY_LOG_LIMIT } from './subscriptions/shared-upstream.js';
 
 let fx: WsFixture;
 let router: RunningRouter;
@@ -148,7 +149,8 @@ describe('federated subscriptions', () => {
     const before = fx.listeners();
     const aliceSubs = tabs.map((t) => run(t.c, REVIEWS, { p: 'p-shared' }));
     const daveSub = run(daves.c, REVIEWS, { p: 'p-shared' });
-    await listening(before, 4);
+    // Alice's three tabs share one upstream subscription; Dave has his own.
+    await listening(before, 2);
     const executions = async () => {
       const text = await (await fetch(router.url.replace(/\/graphql$/, '/metrics'))).text();
       const n = (outcome: string) => Number(new RegExp(`^router_subscription_event_executions_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
@@ -181,7 +183,7 @@ describe('federated subscriptions', () => {
     const erins = [client(router, { authorization: `Bearer ${erin}` }), client(router, { authorization: `Bearer ${erin}` })];
     const franks = client(router, { authorization: `Bearer ${frank}` });
     const subs = [...erins.map((e) => run(e.c, SMALL, { p: 'p-pool' })), run(franks.c, SMALL, { p: 'p-pool' })];
-    await listening(before, 3);
+    await listening(before, 2);
     expect(fx.openSockets()).toBe(sockets + 2);
     for (const s of subs) s.stop();
     await vi.waitFor(() => expect(fx.openSockets()).toBe(sockets), { timeout: 5_000, interval: 10 });
@@ -248,6 +250,118 @@ describe('federated subscriptions', () => {
   });
 });
 
+const versionsOf = (s: { results: ExecutionResult[] }) => s.results.map((r) => (r.data?.reviewAdded ?? r.data?.reviewAddedUnmarked) as { version: number }).map((e) => e.version);
+
+async function upstreamJoins(r: RunningRouter): Promise<{ opened: number; joined: number }> {
+  const text = await (await fetch(r.url.replace(/\/graphql$/, '/metrics'))).text();
+  const n = (outcome: string) => Number(new RegExp(`^router_subscription_upstreams_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { opened: n('opened'), joined: n('joined') };
+}
+
+describe('shared upstream subscriptions (@replayAfter)', () => {
+  it('with the position given, a late joiner gets what the shared stream delivered, then live ones, once and in order; the subgraph sees one subscription', async () => {
+    const gina = await token('CUSTOMER', 'gina');
+    const v1 = fx.publish({ productId: 'p-replay', body: 'one' });
+    const v2 = fx.publish({ productId: 'p-replay', body: 'two' });
+    const before = fx.listeners();
+    const joinsBefore = await upstreamJoins(router);
+    const first = run(client(router, { authorization: `Bearer ${gina}` }).c, SMALL, { p: 'p-replay', since: 0 });
+    await listening(before);
+    const v3 = fx.publish({ productId: 'p-replay', body: 'three' });
+    await vi.waitFor(() => expect(versionsOf(first)).toContain(v3), { timeout: 2_000, interval: 10 });
+    // Another screen of Gina's, later, on another connection: the same stream from the start.
+    const late = run(client(router, { authorization: `Bearer ${gina}` }).c, SMALL, { p: 'p-replay', since: 0 });
+    await vi.waitFor(() => expect(versionsOf(late)).toEqual(versionsOf(first)), { timeout: 2_000, interval: 10 });
+    const v4 = fx.publish({ productId: 'p-replay', body: 'four' });
+    for (const s of [first, late]) await vi.waitFor(() => expect(versionsOf(s)).toContain(v4), { timeout: 2_000, interval: 10 });
+    const all = versionsOf(first).filter((v) => [v1, v2, v3, v4].includes(v));
+    expect(all).toEqual([v1, v2, v3, v4]);
+    expect(versionsOf(late)).toEqual(versionsOf(first));
+    expect(fx.listeners()).toBe(before + 1);
+    expect(await upstreamJoins(router)).toEqual({ opened: joinsBefore.opened + 1, joined: joinsBefore.joined + 1 });
+    // The first one leaving does not end the other's stream.
+    first.stop();
+    const v5 = fx.publish({ productId: 'p-replay', body: 'five' });
+    await vi.waitFor(() => expect(versionsOf(late).at(-1)).toBe(v5), { timeout: 2_000, interval: 10 });
+    expect(fx.listeners()).toBe(before + 1);
+    late.stop();
+  });
+
+  it('without the position, a late joiner gets only what arrives after it joined', async () => {
+    const hal = await token('CUSTOMER', 'hal');
+    const before = fx.listeners();
+    const first = run(client(router, { authorization: `Bearer ${hal}` }).c, SMALL, { p: 'p-live' });
+    await listening(before);
+    const v1 = fx.publish({ productId: 'p-live', body: 'before the second screen' });
+    await vi.waitFor(() => expect(versionsOf(first)).toEqual([v1]), { timeout: 2_000, interval: 10 });
+    const joinsBefore = await upstreamJoins(router);
+    const late = run(client(router, { authorization: `Bearer ${hal}` }).c, SMALL, { p: 'p-live' });
+    await vi.waitFor(async () => expect((await upstreamJoins(router)).joined).toBe(joinsBefore.joined + 1), { timeout: 2_000, interval: 10 });
+    const v2 = fx.publish({ productId: 'p-live', body: 'after' });
+    for (const s of [first, late]) await vi.waitFor(() => expect(versionsOf(s).at(-1)).toBe(v2), { timeout: 2_000, interval: 10 });
+    expect(versionsOf(first)).toEqual([v1, v2]);
+    expect(versionsOf(late)).toEqual([v2]);
+    expect(fx.listeners()).toBe(before + 1);
+    first.stop();
+    late.stop();
+  });
+
+  it('two customers on the same operation and variables never share: each gets only their own, resolved as them', async () => {
+    const [ivy, jon] = await Promise.all([token('CUSTOMER', 'ivy'), token('CUSTOMER', 'jon')]);
+    const before = fx.listeners();
+    const ivys = [run(client(router, { authorization: `Bearer ${ivy}` }).c, REVIEWS, { p: 'p-two', since: 0 }), run(client(router, { authorization: `Bearer ${ivy}` }).c, REVIEWS, { p: 'p-two', since: 0 })];
+    const jons = [run(client(router, { authorization: `Bearer ${jon}` }).c, REVIEWS, { p: 'p-two', since: 0 }), run(client(router, { authorization: `Bearer ${jon}` }).c, REVIEWS, { p: 'p-two', since: 0 })];
+    await listening(before, 2);
+    const forIvy = fx.publish({ productId: 'p-two', body: 'ivy', onlyFor: 'ivy' });
+    const forJon = fx.publish({ productId: 'p-two', body: 'jon', onlyFor: 'jon' });
+    for (const s of [...ivys, ...jons]) await vi.waitFor(() => expect(s.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    await new Promise((r) => setTimeout(r, 100));
+    for (const s of ivys) expect(s.results.map((r) => r.data?.reviewAdded)).toMatchObject([{ version: forIvy, seenBy: 'ivy:CUSTOMER', product: { seenBy: 'ivy:CUSTOMER' } }]);
+    for (const s of jons) expect(s.results.map((r) => r.data?.reviewAdded)).toMatchObject([{ version: forJon, seenBy: 'jon:CUSTOMER', product: { seenBy: 'jon:CUSTOMER' } }]);
+    for (const s of [...ivys, ...jons]) s.stop();
+  });
+
+  it(`past ${REPLAY_LOG_LIMIT} delivered events a stream takes no new subscribers: the next one opens its own and still gets everything`, async () => {
+    const kim = await token('CUSTOMER', 'kim');
+    const before = fx.listeners();
+    const first = run(client(router, { authorization: `Bearer ${kim}` }).c, SMALL, { p: 'p-long', since: 0 });
+    await listening(before);
+    const published = Array.from({ length: REPLAY_LOG_LIMIT + 5 }, () => fx.publish({ productId: 'p-long', body: 'x' }));
+    await vi.waitFor(() => expect(versionsOf(first)).toHaveLength(published.length), { timeout: 5_000, interval: 10 });
+    const late = run(client(router, { authorization: `Bearer ${kim}` }).c, SMALL, { p: 'p-long', since: 0 });
+    await listening(before, 2);
+    await vi.waitFor(() => expect(versionsOf(late)).toEqual(published), { timeout: 5_000, interval: 10 });
+    expect(versionsOf(first)).toEqual(published);
+    first.stop();
+    late.stop();
+  });
+
+  it('a field the supergraph does not mark is never shared upstream', async () => {
+    const lou = await token('CUSTOMER', 'lou');
+    const before = fx.listeners();
+    const UNMARKED = 'subscription U($p: ID, $since: Int) { reviewAddedUnmarked(productId: $p, since: $since) { version } }';
+    const subs = [run(client(router, { authorization: `Bearer ${lou}` }).c, UNMARKED, { p: 'p-unmarked', since: 0 }), run(client(router, { authorization: `Bearer ${lou}` }).c, UNMARKED, { p: 'p-unmarked', since: 0 })];
+    await listening(before, 2);
+    const v = fx.publish({ productId: 'p-unmarked', body: 'x' });
+    for (const s of subs) await vi.waitFor(() => expect(versionsOf(s)).toEqual([v]), { timeout: 2_000, interval: 10 });
+    for (const s of subs) s.stop();
+  });
+
+  it('a subgraph dropping the shared stream ends every subscriber on it with SERVICE_UNAVAILABLE', async () => {
+    const max = await token('CUSTOMER', 'max');
+    const before = fx.listeners();
+    const subs = [run(client(router, { authorization: `Bearer ${max}` }).c, SMALL, { p: 'p-drop', since: 0 }), run(client(router, { authorization: `Bearer ${max}` }).c, SMALL, { p: 'p-drop', since: 0 })];
+    await listening(before);
+    await vi.waitFor(async () => expect((await upstreamJoins(router)).joined).toBeGreaterThan(0), { timeout: 2_000, interval: 10 });
+    await new Promise((r) => setTimeout(r, 50));
+    fx.dropSockets();
+    for (const s of subs) {
+      await vi.waitFor(() => expect(s.error).toBeDefined(), { timeout: 2_000, interval: 10 });
+      expect((s.error as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    }
+  });
+});
+
 describe('bad input', () => {
   it('an invalid token closes the socket with 4403 and says why', async () => {
     const expired = await token('CUSTOMER', 'x', { exp: Math.floor(Date.now() / 1000) - 60 });
@@ -275,9 +389,10 @@ describe('bad input', () => {
     await vi.waitFor(() => expect(badVar.error).toBeDefined(), { timeout: 2_000, interval: 10 });
     expect((badVar.error as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code).toBe('BAD_USER_INPUT');
 
-    const another = run(c, REVIEWS, { p: 'p6' });
+    const another = run(c, REVIEWS, { p: 'p6b' });
     await listening(before, 2);
     fx.publish({ productId: 'p6', body: 'still here' });
+    fx.publish({ productId: 'p6b', body: 'still here' });
     await vi.waitFor(() => expect(good.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
     await vi.waitFor(() => expect(another.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
     expect(closed).toEqual([]);
@@ -329,9 +444,9 @@ describe('bad input', () => {
   it('limits subscriptions per connection; a completed one frees its slot', async () => {
     const { c, closed } = client(router);
     const before = fx.listeners();
-    const subs = [run(c, REVIEWS, { p: 'p8' }), run(c, REVIEWS, { p: 'p8' }), run(c, REVIEWS, { p: 'p8' })];
+    const subs = [run(c, REVIEWS, { p: 'p8a' }), run(c, REVIEWS, { p: 'p8b' }), run(c, REVIEWS, { p: 'p8c' })];
     await listening(before, 3);
-    const extra = run(c, REVIEWS, { p: 'p8' });
+    const extra = run(c, REVIEWS, { p: 'p8e' });
     await vi.waitFor(() => expect(extra.error).toBeDefined(), { timeout: 2_000, interval: 10 });
     expect((extra.error as Array<{ message: string; extensions?: { code?: string } }>)[0]).toMatchObject({
       message: expect.stringMatching(/limit 3/),
@@ -339,9 +454,9 @@ describe('bad input', () => {
     });
     subs[0]!.stop();
     await listening(before, 2);
-    const again = run(c, REVIEWS, { p: 'p8' });
+    const again = run(c, REVIEWS, { p: 'p8d' });
     await listening(before, 3);
-    fx.publish({ productId: 'p8', body: 'x' });
+    fx.publish({ productId: 'p8d', body: 'x' });
     await vi.waitFor(() => expect(again.results).toHaveLength(1), { timeout: 2_000, interval: 10 });
     expect(closed).toEqual([]);
     for (const s of [...subs, again]) s.stop();
@@ -355,7 +470,7 @@ describe('lifecycle', () => {
     const { c } = client(router);
     const before = fx.listeners();
     run(c, REVIEWS, { p: 'g' });
-    run(c, REVIEWS, { p: 'g' });
+    run(c, REVIEWS, { p: 'g2' });
     await listening(before, 2);
     expect(await gauge(router)).toBe(start + 2);
     expect(fx.openSockets()).toBe(sockets + 1);

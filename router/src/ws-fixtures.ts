@@ -10,6 +10,9 @@
  *   (`seenBy`), events marked `onlyFor` another caller are not sent (the
  *   subgraph's own per-event rule), `since` replays the stored events after
  *   that version first, and productId "missing" is refused with NOT_FOUND.
+ *   `since` is marked `@replayAfter` (the router may share identical
+ *   subscriptions); `reviewAddedUnmarked` is the same stream without the
+ *   mark.
  * - `products` (the shared HTTP subgraph server) resolves `Product.name`,
  *   `price` and `seenBy` for the entity references in the events.
  */
@@ -30,11 +33,19 @@ import { Channel } from './subscriptions/channel.js';
 import { INTERNAL_SECRET, fixtureSubgraph, routerConfig } from './test-fixtures.js';
 
 const reviewsSdl = `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  extend schema
+    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@composeDirective"])
+    @link(url: "https://rental.example/specs/replay/v0.1", import: ["@replayAfter"])
+    @composeDirective(name: "@replayAfter")
+  directive @replayAfter on ARGUMENT_DEFINITION
   type Product @key(fields: "id", resolvable: false) { id: ID! }
   type ReviewEvent { version: Int! body: String! product: Product! seenBy: String! }
   type Query { reviewsVersion: Int! }
-  type Subscription { reviewAdded(productId: ID, since: Int): ReviewEvent! }
+  type Subscription {
+    reviewAdded(productId: ID, since: Int @replayAfter): ReviewEvent!
+    "The same stream, with nothing said about it: never shared upstream."
+    reviewAddedUnmarked(productId: ID, since: Int): ReviewEvent!
+  }
 `;
 
 const productsSdl = `
@@ -80,36 +91,36 @@ export async function startWsFixture(): Promise<WsFixture> {
   const visible = (r: Review, l: { productId?: string | null; identity: Identity }) =>
     (!l.productId || l.productId === r.productId) && (!r.onlyFor || r.onlyFor === l.identity.sub);
 
+  const reviewStream = {
+    subscribe: (_: unknown, args: { productId?: string | null; since?: number | null }, ctx: { identity: Identity }) => {
+      if (args.productId === 'missing') {
+        throw new GraphQLError('product missing not found', { extensions: { code: 'NOT_FOUND' } });
+      }
+      const listener: Listener = {
+        productId: args.productId,
+        identity: ctx.identity,
+        channel: new Channel<Review>(() => listeners.delete(listener)),
+      };
+      if (args.since !== undefined && args.since !== null) {
+        for (const r of history) if (r.version > args.since && visible(r, listener)) listener.channel.push(r);
+      }
+      listeners.add(listener);
+      return listener.channel;
+    },
+    resolve: (r: Review, _: unknown, ctx: { identity: Identity }) => ({
+      version: r.version,
+      body: r.body,
+      product: { id: r.productId },
+      seenBy: seenBy(ctx.identity),
+    }),
+  };
+
   const schema = buildSubgraphSchema([
     {
       typeDefs: parse(reviewsSdl),
       resolvers: {
         Query: { reviewsVersion: () => history.length },
-        Subscription: {
-          reviewAdded: {
-            subscribe: (_: unknown, args: { productId?: string | null; since?: number | null }, ctx: { identity: Identity }) => {
-              if (args.productId === 'missing') {
-                throw new GraphQLError('product missing not found', { extensions: { code: 'NOT_FOUND' } });
-              }
-              const listener: Listener = {
-                productId: args.productId,
-                identity: ctx.identity,
-                channel: new Channel<Review>(() => listeners.delete(listener)),
-              };
-              if (args.since !== undefined && args.since !== null) {
-                for (const r of history) if (r.version > args.since && visible(r, listener)) listener.channel.push(r);
-              }
-              listeners.add(listener);
-              return listener.channel;
-            },
-            resolve: (r: Review, _: unknown, ctx: { identity: Identity }) => ({
-              version: r.version,
-              body: r.body,
-              product: { id: r.productId },
-              seenBy: seenBy(ctx.identity),
-            }),
-          },
-        },
+        Subscription: { reviewAdded: reviewStream, reviewAddedUnmarked: reviewStream },
       },
     },
   ]);

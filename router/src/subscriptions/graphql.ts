@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
-export const { GraphQLError, Kind, parse, visit, validate, getOperationAST, getVariableValues, specifiedRules, isTypeDefinitionNode, isTypeExtensionNode } =
+export const { GraphQLError, Kind, parse, visit, validate, getOperationAST, getVariableValues, getArgumentValues, buildASTSchema, specifiedRules, isTypeDefinitionNode, isTypeExtensionNode } =
   graphql;
 /** The class's instance type, so `GraphQLError` from here is a type too. */
 export type GraphQLError = import('graphql').GraphQLError;

@@ -9,6 +9,8 @@
  *   is opened on the owning subgraph (upstream.ts), the rest runs per event
  *   (executor.ts). Plans are cached per (operation text, operation name).
  * - Queries and mutations are left to Apollo Server (server.ts).
+ * - Each subscription is told whether it may share its upstream stream with
+ *   the caller's identical ones (`@replayAfter`, replay-directive.ts).
  *
  * The planner is rebuilt whenever the gateway loads a supergraph (start-up
  * and, in development, each change of the file), so subscriptions always
@@ -32,6 +34,8 @@ import {
 } from '../gateway-internals.js';
 import type { RouterContext } from '../identity.js';
 import { subgraphsOf } from '../supergraph.js';
+import { ReplayArguments } from './replay-directive.js';
+import type { Sharing } from './shared-upstream.js';
 
 /** What a graphql-ws `subscribe` message carries. */
 export interface OperationRequest {
@@ -69,6 +73,8 @@ export interface PreparedSubscription {
   rest: PlanNode | undefined;
   /** The variables as the client sent them (forwarded unchanged). */
   variables: Record<string, unknown>;
+  /** Whether identical subscriptions of one caller share the upstream stream, and how a late one catches up (replay-directive.ts). */
+  sharing: Sharing;
 }
 
 /** A validated query or mutation (run by Apollo Server). */
@@ -106,7 +112,13 @@ function codedError(message: string, code: string, original?: GraphQLErrorType):
  */
 export class SubscriptionPlanner {
   private current:
-    | { state: SupergraphState; supergraph: LoadedSupergraph; cost: CostDirectives; cache: Map<string, CachedPlan> }
+    | {
+        state: SupergraphState;
+        supergraph: LoadedSupergraph;
+        cost: CostDirectives;
+        replay: ReplayArguments;
+        cache: Map<string, CachedPlan>;
+      }
     | undefined;
 
   /** The router's operation limits, applied to operations over WebSocket as over HTTP (set by the router). */
@@ -145,6 +157,7 @@ export class SubscriptionPlanner {
       },
       supergraph,
       cost: CostDirectives.fromSupergraph(supergraphSdl),
+      replay: ReplayArguments.fromSupergraph(supergraphSdl),
       cache: new Map(),
     };
   }
@@ -204,6 +217,7 @@ export class SubscriptionPlanner {
       primary: cached.primary,
       rest: cached.rest,
       variables,
+      sharing: current.replay.sharing(current.state.apiGraphQLSchema, cached.operation, coerced.coerced),
     };
   }
 

@@ -26,10 +26,11 @@
  *   HTTP) and answer one `next` then `complete`.
  * - Shutdown: every socket is closed with 1012 "Service Restart" (clients
  *   reconnect and re-subscribe) and the upstream sockets are closed.
- * - Shared execution: one caller's subscriptions with the same operation and
- *   variables receive the same events; each event is resolved across the
- *   subgraphs once for all of them (shared-execution.ts), never across
- *   identities.
+ * - Sharing, never across identities: one caller's subscriptions with the
+ *   same primary fetch and variables share one upstream subscription where
+ *   the supergraph marks the field's stream as replayable or live
+ *   (`@replayAfter`; shared-upstream.ts), and each event is resolved across
+ *   the subgraphs once for all of them (shared-execution.ts).
  * - Subscribe rate: `WS_SUBSCRIBES_PER_SECOND` per socket and
  *   `WS_SUBSCRIBES_PER_SECOND_PER_CALLER` per caller (subscribe-rate.ts);
  *   over them that operation gets `TRY_LATER` with `retryAfterSeconds`.
@@ -195,7 +196,7 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
       query: primary.operation,
       variables,
       ...(primary.operationName ? { operationName: primary.operationName } : {}),
-    });
+    }, prepared.sharing);
     const out = new Channel<ExecutionResult>(
       () => {
         void upstream.return();
@@ -346,9 +347,11 @@ export function startSubscriptionServer(opts: SubscriptionServerOptions): Subscr
         return executeOperation(ctx, ctx.prepared as PreparedOperation);
       },
 
-      onNext(_ctx, _id, _payload, _args, result): FormattedExecutionResult {
+      // Undefined sends the result as it is (no copy per subscriber when there is nothing to format).
+      onNext(_ctx, _id, _payload, _args, result): FormattedExecutionResult | undefined {
+        if (!result.errors) return undefined;
         const { errors, ...rest } = result;
-        return errors && errors.length > 0 ? { ...rest, errors: formatErrors(errors) } : rest;
+        return errors.length > 0 ? { ...rest, errors: formatErrors(errors) } : rest;
       },
 
       onError(_ctx, _id, _payload, errors) {

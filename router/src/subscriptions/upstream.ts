@@ -34,6 +34,7 @@ import { identityKey, type Identity, type InternalIdentitySigner } from '@rental
 import type { Logger } from '@rental/observability';
 import { BatchingWebSocket } from '@rental/websocket';
 import { Channel } from './channel.js';
+import { SharedUpstreams, type Sharing, type UpstreamSink } from './shared-upstream.js';
 
 /** An upstream event: what the subgraph sent in a `next` message. */
 export type UpstreamEvent = FormattedExecutionResult<Record<string, unknown>, unknown>;
@@ -119,9 +120,29 @@ export class UpstreamPools {
   }
 }
 
+/** What the subgraph is asked for: the primary fetch's operation and the variables it uses. */
+export interface UpstreamRequest {
+  query: string;
+  variables: Record<string, unknown>;
+  operationName?: string;
+}
+
+/** One subscription open on an upstream socket: how the socket ends it. */
+interface OpenSubscription {
+  fail(err: unknown): void;
+  complete(): void;
+}
+
+/** One subgraph's graphql-ws client in a pool, with the subscriptions open on it. */
+interface SocketEntry {
+  client: Client;
+  subscriptions: Set<OpenSubscription>;
+}
+
 /** The upstream graphql-ws clients of one caller. */
 export class UpstreamPool {
-  private readonly clients = new Map<string, { client: Client; channels: Set<Channel<UpstreamEvent>> }>();
+  private readonly clients = new Map<string, SocketEntry>();
+  private readonly shared = new SharedUpstreams<UpstreamEvent>();
   private disposed = false;
 
   constructor(
@@ -137,37 +158,64 @@ export class UpstreamPool {
    * Opens `query` on the subgraph at `url`; events arrive on the returned
    * channel. Returning (or the upstream completing) unsubscribes; an
    * upstream failure makes the channel fail (see {@link upstreamFailure}).
+   * With `sharing` other than `none`, an identical subscription of this
+   * caller that is open already is joined instead (shared-upstream.ts).
    */
-  subscribe(
-    serviceName: string,
-    url: string,
-    request: { query: string; variables: Record<string, unknown>; operationName?: string },
-  ): Channel<UpstreamEvent> {
+  subscribe(serviceName: string, url: string, request: UpstreamRequest, sharing: Sharing = 'none'): Channel<UpstreamEvent> {
+    if (sharing === 'none') {
+      let unsubscribe: () => void = () => {};
+      const channel: Channel<UpstreamEvent> = new Channel(() => unsubscribe());
+      unsubscribe = this.open(serviceName, url, request, {
+        next: (value) => channel.push(value),
+        error: (err) => channel.fail(err),
+        complete: () => channel.end(),
+      });
+      return channel;
+    }
+    const key = JSON.stringify([serviceName, url, request.operationName ?? null, request.query, request.variables]);
+    return this.shared.subscribe(key, sharing, (sink) => this.open(serviceName, url, request, sink));
+  }
+
+  /** Opens one subscription on the subgraph's socket into `sink`; returns its unsubscribe. */
+  private open(serviceName: string, url: string, request: UpstreamRequest, sink: UpstreamSink<UpstreamEvent>): () => void {
+    if (this.disposed) {
+      sink.error(upstreamFailure(serviceName, undefined));
+      return () => {};
+    }
     const entry = this.client(serviceName, url);
     let unsubscribe: () => void = () => {};
-    const channel: Channel<UpstreamEvent> = new Channel(() => {
-      entry.channels.delete(channel);
+    let active = true;
+    // Leaves the socket's set exactly once, whichever way the subscription ends.
+    const detach = (): boolean => {
+      if (!active) return false;
+      active = false;
+      entry.subscriptions.delete(subscription);
       unsubscribe();
       // The last subscription gone: graphql-ws closes this lazy socket now
       // (lazyCloseTimeout 0). A subscription attached to it meanwhile would
       // end at once (completed empty on the 1000 close, or failed as
       // "interrupted"), so the next one gets a new client and socket.
-      if (entry.channels.size === 0) this.forget(entry);
-    });
-    if (this.disposed) {
-      channel.fail(upstreamFailure(serviceName, undefined));
-      return channel;
-    }
-    entry.channels.add(channel);
+      if (entry.subscriptions.size === 0) this.forget(entry);
+      return true;
+    };
+    const subscription: OpenSubscription = {
+      fail: (err) => {
+        if (detach()) sink.error(err);
+      },
+      complete: () => {
+        if (detach()) sink.complete();
+      },
+    };
+    entry.subscriptions.add(subscription);
     unsubscribe = entry.client.subscribe<Record<string, unknown>>(request, {
       next: (value) => {
         arrivals.set(value, performance.now());
-        channel.push(value);
+        if (active) sink.next(value);
       },
-      error: (err) => channel.fail(upstreamFailure(serviceName, err)),
-      complete: () => channel.end(),
+      error: (err) => subscription.fail(upstreamFailure(serviceName, err)),
+      complete: () => subscription.complete(),
     });
-    return channel;
+    return detach;
   }
 
   /** Closes every upstream socket (the downstream connection is gone). */
@@ -175,11 +223,11 @@ export class UpstreamPool {
     this.disposed = true;
     const entries = [...this.clients.values()];
     this.clients.clear();
-    for (const { channels } of entries) for (const c of [...channels]) void c.return();
+    for (const { subscriptions } of entries) for (const s of [...subscriptions]) s.complete();
     await Promise.all(entries.map(({ client }) => client.dispose()));
   }
 
-  private forget(entry: { client: Client }): void {
+  private forget(entry: SocketEntry): void {
     for (const [key, e] of this.clients) if (e === entry) this.clients.delete(key);
   }
 
@@ -187,7 +235,7 @@ export class UpstreamPool {
     const key = `${serviceName}\u0000${url}`;
     let entry = this.clients.get(key);
     if (entry) return entry;
-    const channels = new Set<Channel<UpstreamEvent>>();
+    const subscriptions = new Set<OpenSubscription>();
     const { identity, requestId, signer, logger } = this.opts;
     // Operation ids need only be unique on this socket: a counter, not a random UUID per subscribe.
     let lastId = 0;
@@ -207,15 +255,15 @@ export class UpstreamPool {
         // reconnect and re-subscribe from the original position).
         closed: (event) => {
           if (this.clients.get(key)?.client === client) this.clients.delete(key);
-          if (channels.size === 0) return;
+          if (subscriptions.size === 0) return;
           logger.warn({ subgraph: serviceName, code: closeCode(event), requestId }, 'upstream subscription socket closed');
           const failure = upstreamFailure(serviceName, event);
-          for (const c of [...channels]) c.fail(failure);
+          for (const s of [...subscriptions]) s.fail(failure);
           void client.dispose();
         },
       },
     });
-    entry = { client, channels };
+    entry = { client, subscriptions };
     this.clients.set(key, entry);
     return entry;
   }
