@@ -229,6 +229,42 @@ describe('reservationStatus through the router over graphql-ws', () => {
     aliceFirst = { id: r.id, lastVersion: r.version + 3 };
   });
 
+  it("one customer's screens share one upstream subscription; two customers on the same operation and variables each receive only their own", async () => {
+    const upstreams = async () => {
+      const text = await (await fetch(stack.url.replace(/\/graphql$/, '/metrics'))).text();
+      return Number(/^router_subscription_upstreams_total\{outcome="joined"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    // Two customers of their own: no subscription of another test shares their streams.
+    const [carol, dave] = [`carol-${randomBytes(3).toString('hex')}`, `dave-${randomBytes(3).toString('hex')}`];
+    const [carolToken, daveToken] = await Promise.all([stack.tokens.customer(carol), stack.tokens.customer(dave)]);
+    const mine = await confirmedWithOrder(carolToken);
+    const his = await confirmedWithOrder(daveToken);
+    const joined = await upstreams();
+    // Two screens each, on two connections each, all with the same operation and (no) variables.
+    const screens = async (token: string) => Promise.all([connect(token), connect(token)]).then((ws) => ws.map((w) => w.subscribe<Update>(ALL)));
+    const carols = await screens(carolToken);
+    const daves = await screens(daveToken);
+    await listening('customer', carol);
+    await listening('customer', dave);
+    // Each customer's second screen joined the first one's upstream subscription; the customers did not share one.
+    await eventually(async () => (await upstreams()) === joined + 2, 5_000, 'second screens joined');
+
+    await staffDoes(PREPARE, { id: mine.orderId }, 'prepareOrder (carol)');
+    await staffDoes(PREPARE, { id: his.orderId }, 'prepareOrder (dave)');
+    const ready = (feed: Feed<Update>, id: string) =>
+      feed.received.some((m) => m.data?.reservationStatus.reservation.id === id && m.data.reservationStatus.reservation.status === 'READY_FOR_PICKUP');
+    for (const f of carols) await eventually(async () => ready(f, mine.id), 10_000, "Carol's READY_FOR_PICKUP");
+    for (const f of daves) await eventually(async () => ready(f, his.id), 10_000, "Dave's READY_FOR_PICKUP");
+    await sleep(300);
+    const ids = (f: Feed<Update>) => f.received.map((m) => m.data?.reservationStatus.reservation.id);
+    for (const f of carols) expect(ids(f)).not.toContain(his.id);
+    for (const f of daves) expect(ids(f)).not.toContain(mine.id);
+    // The screens of one customer saw the same stream.
+    expect(carols[1]!.received.map((m) => m.data)).toEqual(carols[0]!.received.map((m) => m.data));
+    expect(daves[1]!.received.map((m) => m.data)).toEqual(daves[0]!.received.map((m) => m.data));
+    for (const f of [...carols, ...daves]) f.unsubscribe();
+  });
+
   it('router restarted between two changes: 1012, reconnect on the same URL, sinceVersion = last seen → the missed change once, in order, then live ones', async () => {
     const r = await confirmedWithOrder(aliceToken);
     const ws = await connect(aliceToken);

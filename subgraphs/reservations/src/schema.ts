@@ -6,7 +6,18 @@
 import { gql } from 'graphql-tag';
 
 export const typeDefs = gql`
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+  extend schema
+    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@composeDirective"])
+    @link(url: "https://rental.example/specs/replay/v0.1", import: ["@replayAfter"])
+    @composeDirective(name: "@replayAfter")
+
+  """
+  The subscription's events are an ordered log after the position this
+  argument gives: with it set, subscriptions with the same arguments receive
+  the same events whenever each one starts, so the router lets one caller's
+  identical subscriptions share one stream from this subgraph.
+  """
+  directive @replayAfter on ARGUMENT_DEFINITION
 
   "An ISO calendar date, e.g. 2027-03-01 (YYYY-MM-DD, a real day, no time or zone)."
   scalar Date
@@ -149,6 +160,6 @@ export const typeDefs = gql`
     live ones; without them, changes from now on. Never the same version twice,
     never out of order for one reservation.
     """
-    reservationStatus(reservationId: ID, sinceVersion: Int, sinceSequence: Int): ReservationUpdate!
+    reservationStatus(reservationId: ID, sinceVersion: Int @replayAfter, sinceSequence: Int @replayAfter): ReservationUpdate!
   }
 `;

@@ -334,6 +334,10 @@ export type ResolversParentTypes = {
   Subscription: Record<PropertyKey, never>;
 };
 
+export type ReplayAfterDirectiveArgs = { };
+
+export type ReplayAfterDirectiveResolver<Result, Parent, ContextType = ReservationsContext, Args = ReplayAfterDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
   name: 'Date';
 }
@@ -419,3 +423,6 @@ export type Resolvers<ContextType = ReservationsContext> = {
   Subscription?: SubscriptionResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = ReservationsContext> = {
+  replayAfter?: ReplayAfterDirectiveResolver<any, any, ContextType>;
+};
