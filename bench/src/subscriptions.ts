@@ -17,8 +17,6 @@
  * CPU per delivered message (/proc, over the change phase) are recorded.
  */
 import fs from 'node:fs';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import { freePort } from '../../infra/local/ports.js';
 import { sleep, type ServerProcess } from '../../infra/local/proc.js';
 import { treeCpuMs } from '../../test/support/cpu.js';
@@ -27,6 +25,7 @@ import { bucketQuantiles, readBuckets, type Buckets } from './prom-histogram.js'
 import { ms, summarize, type BenchResult } from './report.js';
 import { pool } from './load.js';
 import { reserve, seedItem, seedStore, waitForOrders } from './seed.js';
+import { SubscriberThreads, type PlannedSubscriber } from './subscriber-threads.js';
 import type { Stack } from './stack.js';
 
 export interface SubscriptionsOptions {
@@ -37,6 +36,8 @@ export interface SubscriptionsOptions {
   routers?: number;
   /** Seconds over which the subscribers open, at an even rate (default subscribers / 1000, at least 1). */
   openSeconds?: number;
+  /** Worker threads the load generator's subscribers are spread over (default 2). */
+  threads?: number;
 }
 
 /** VmRSS of a process, in bytes (0 when it is gone). */
@@ -86,19 +87,6 @@ async function readLegs(stack: Stack, routerUrls: string[]): Promise<Record<stri
   return out;
 }
 
-interface Subscriber {
-  reservationId: string;
-  client: Client;
-  openedAt: number;
-  firstMessageAt?: number;
-  /** Status → when its message arrived and the version it carried. */
-  received: Map<string, { at: number; version: number }>;
-  /** Every version received, in order (to check once and in order). */
-  versions: number[];
-  errors: string[];
-  completed: boolean;
-}
-
 /** Starts `count - 1` more routers beside the stack's, as child processes with its settings; their URLs and pids. */
 async function startRouters(stack: Stack, count: number): Promise<{ urls: string[]; pids: number[]; procs: ServerProcess[] }> {
   const main = stack.processes().find((p) => p.name === 'router');
@@ -124,14 +112,15 @@ async function startRouters(stack: Stack, count: number): Promise<{ urls: string
 export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOptions): Promise<BenchResult> {
   const nRes = Math.min(opts.reservations ?? 50, opts.subscribers);
   const nRouters = opts.routers ?? 1;
+  const nThreads = Math.max(1, opts.threads ?? 2);
   const openSeconds = opts.openSeconds ?? Math.max(1, opts.subscribers / 1000);
   const base = {
     name: 'subscriptions',
     title: 'Subscriptions: reservation changes to N subscribers through the router',
     description:
-      `${opts.subscribers} graphql-ws clients (one WebSocket each) through ${nRouters} router${nRouters > 1 ? 's (round robin)' : ''}, opened evenly over ${openSeconds} s, subscribed to reservationStatus(reservationId, sinceVersion: 0) over ${nRes} reservations; ` +
+      `${opts.subscribers} graphql-ws clients (one WebSocket each, spread over ${nThreads} worker thread${nThreads > 1 ? 's' : ''} of the load generator) through ${nRouters} router${nRouters > 1 ? 's (round robin)' : ''}, opened evenly over ${openSeconds} s, subscribed to reservationStatus(reservationId, sinceVersion: 0) over ${nRes} reservations; ` +
       'staff drive each reservation through prepareOrder, startRental and returnRental; each delivery is timed from the mutation’s answer, the change and the view write to the subscriber’s message with the new status.',
-    parameters: { subscribers: opts.subscribers, reservations: nRes, routers: nRouters, openSeconds, connectionsPerSubscriber: 1 },
+    parameters: { subscribers: opts.subscribers, reservations: nRes, routers: nRouters, openSeconds, connectionsPerSubscriber: 1, loadThreads: nThreads },
   };
 
   // Does the router's API have the subscription yet?
@@ -161,68 +150,40 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
 
   // Subscribe at an even rate, and wait for each replay (the CONFIRMED state).
   console.log(`[subscriptions] opening ${opts.subscribers} subscribers over ${nRes} reservations and ${nRouters} router(s) in ${openSeconds} s…`);
-  const subs: Subscriber[] = [];
   // Where the CPU of opening goes (every process of the system, the extra routers, and this load generator).
   const measured = [...stack.processes().filter((p) => p.name !== 'router'), ...routers.pids.map((pid, i) => ({ name: `router-${i + 1}`, pid }))];
+  const planned: PlannedSubscriber[] = Array.from({ length: opts.subscribers }, (_, i) => ({
+    index: i,
+    url: routers.urls[i % routers.urls.length] as string,
+    token: customers[i % nRes] as string,
+    reservationId: reservationIds[i % nRes] as string,
+    offsetMs: (i * openSeconds * 1000) / opts.subscribers,
+  }));
+  const threads = await SubscriberThreads.start(SUBSCRIPTION, planned, nThreads);
   const openCpuBefore = treeCpuMs(measured.map((p) => p.pid));
   const benchCpuBefore = process.cpuUsage();
   const openStart = Date.now();
-  for (let i = 0; i < opts.subscribers; i++) {
-    const r = i % nRes;
-    const reservationId = reservationIds[r] as string;
-    const due = openStart + (i * openSeconds * 1000) / opts.subscribers;
-    if (due > Date.now()) await sleep(due - Date.now());
-    const client = createClient({
-      url: (routers.urls[i % routers.urls.length] as string).replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${customers[r]}` },
-      retryAttempts: 0,
-      lazy: true,
-    });
-    const sub: Subscriber = { reservationId, client, openedAt: Date.now(), received: new Map(), versions: [], errors: [], completed: false };
-    subs.push(sub);
-    client.subscribe<{ reservationStatus: { version: number; reservation: { status: string } } }>(
-      { query: SUBSCRIPTION, variables: { id: reservationId } },
-      {
-        next: (msg) => {
-          const now = Date.now();
-          sub.firstMessageAt ??= now;
-          const update = msg.data?.reservationStatus;
-          if (update) sub.versions.push(update.version);
-          const status = update?.reservation.status;
-          if (status && update && !sub.received.has(status)) sub.received.set(status, { at: now, version: update.version });
-          if (msg.errors) sub.errors.push(msg.errors[0]?.message ?? 'error');
-        },
-        error: (err) => sub.errors.push(err instanceof Error ? err.message : JSON.stringify(err).slice(0, 200)),
-        complete: () => (sub.completed = true),
-      },
-    );
-  }
+  threads.open();
   const readyDeadline = Date.now() + 180_000;
-  while (Date.now() < readyDeadline && subs.some((s) => s.firstMessageAt === undefined && s.errors.length === 0)) await sleep(100);
-  const ready = subs.filter((s) => s.firstMessageAt !== undefined);
-  const notReady = subs.length - ready.length;
-  const firstErrors = [...new Set(subs.flatMap((s) => s.errors))].slice(0, 3);
-  if (ready.length === 0) {
-    await Promise.all(subs.map((s) => s.client.dispose()));
+  while (Date.now() < readyDeadline && (await threads.pending(null)) > 0) await sleep(100);
+  const live = await threads.live();
+  if (live === 0) {
+    const reports = await threads.report();
+    const firstErrors = [...new Set(reports.flatMap((s) => s.errors))].slice(0, 3);
     return {
       ...base,
       tables: [],
       notes: [`no subscriber received its replay within 180 s; errors: ${firstErrors.join('; ') || 'none'}`],
-      data: { notReady, firstErrors },
+      data: { notReady: opts.subscribers, firstErrors },
       ok: false,
     };
   }
-  const subscribeTimes = ready.map((s) => (s.firstMessageAt as number) - s.openedAt);
   const openCpuAfter = treeCpuMs(measured.map((p) => p.pid));
   const benchCpu = process.cpuUsage(benchCpuBefore);
-  const openCpu = [
-    ...measured.map((p, i) => ({ name: p.name, ms: (openCpuAfter[i] as number) - (openCpuBefore[i] as number) })),
-    { name: 'load generator (this process)', ms: (benchCpu.user + benchCpu.system) / 1000 },
-  ].filter((p) => p.ms > 0);
+  const openCpu = cpuByProcess(measured, openCpuBefore, openCpuAfter, benchCpu);
   const openWallMs = Date.now() - openStart;
   const rssLive = routers.pids.map(rssBytes);
-  const memoryPerSubscriber = (rssLive.reduce((a, b) => a + b, 0) - rssBefore.reduce((a, b) => a + b, 0)) / ready.length;
+  const memoryPerSubscriber = (rssLive.reduce((a, b) => a + b, 0) - rssBefore.reduce((a, b) => a + b, 0)) / live;
 
   // Drive the changes: all reservations through each step, 5 at a time.
   const answeredAt = new Map<string, number>();
@@ -254,17 +215,25 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
       return;
     }
   };
-  console.log(`[subscriptions] ${ready.length} subscribers live; driving ${CHANGES.length} changes × ${nRes} reservations…`);
+  console.log(`[subscriptions] ${live} subscribers live; driving ${CHANGES.length} changes × ${nRes} reservations…`);
   const cpuBefore = treeCpuMs(routers.pids);
+  const changeCpuBefore = treeCpuMs(measured.map((p) => p.pid));
+  const changeBenchCpuBefore = process.cpuUsage();
+  const changesStart = Date.now();
+  // The threads timestamp each message when they handle it: their event-loop delay is part of every figure.
+  threads.startLoopDelay();
   const legsBefore = await readLegs(stack, routers.urls);
   for (const step of CHANGES) {
     await pool(nRes, 5, (i) => perform(reservationIds[i] as string, step));
     // Let this step's deliveries arrive before the next step (at most 20 s).
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && ready.some((s) => answeredAt.has(key(s.reservationId, step.status)) && !s.received.has(step.status))) await sleep(50);
+    while (Date.now() < deadline && (await threads.pending(step.status)) > 0) await sleep(50);
   }
 
   const cpuAfter = treeCpuMs(routers.pids);
+  const changeCpu = cpuByProcess(measured, changeCpuBefore, treeCpuMs(measured.map((p) => p.pid)), process.cpuUsage(changeBenchCpuBefore));
+  const changesWallMs = Date.now() - changesStart;
+  const loadGeneratorDelay = await threads.stopLoopDelay();
   const legsAfter = await readLegs(stack, routers.urls);
   const legs = Object.fromEntries(LEGS.map((l) => [l.name, bucketQuantiles(legsBefore[l.name]!, legsAfter[l.name]!)]));
   const legRow = (l: (typeof LEGS)[number]) => {
@@ -282,7 +251,13 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
   let missing = 0;
   let early = 0;
   let outOfOrder = 0;
-  for (const s of ready) {
+  const reports = await threads.report();
+  const ready = reports.filter((s) => s.firstMessageAt !== undefined);
+  const notReady = reports.length - ready.length;
+  const firstErrors = [...new Set(reports.flatMap((s) => s.errors))].slice(0, 3);
+  const subscribeTimes = ready.map((s) => (s.firstMessageAt as number) - s.openedAt);
+  for (const report of ready) {
+    const s = { ...report, received: new Map(report.received.map(([status, at, version]) => [status, { at, version }])) };
     if (s.versions.some((v, i) => i > 0 && v <= (s.versions[i - 1] as number))) outOfOrder++;
     for (const step of CHANGES) {
       const answered = answeredAt.get(key(s.reservationId, step.status));
@@ -305,7 +280,6 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
       if (Number.isFinite(viewAt) && Number.isFinite(changeAt)) changeToView.push(Math.max(0, viewAt - changeAt));
     }
   }
-  await Promise.all(subs.map((s) => s.client.dispose()));
   await Promise.all(routers.procs.map((p) => p.stop(10_000)));
   const routerCpuMs = (cpuAfter.reduce((a, b) => a + b, 0) - cpuBefore.reduce((a, b) => a + b, 0));
 
@@ -338,10 +312,9 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
       },
     ],
     notes: [
-      `CPU while opening (${(openWallMs / 1000).toFixed(1)} s, until every subscriber had its first message), ms by process: ${openCpu
-        .sort((a, b) => b.ms - a.ms)
-        .map((p) => `${p.name} ${p.ms.toFixed(0)}`)
-        .join(', ')}`,
+      `CPU while opening (${(openWallMs / 1000).toFixed(1)} s, until every subscriber had its first message), ms by process: ${cpuList(openCpu)}`,
+      `CPU while driving the changes (${(changesWallMs / 1000).toFixed(1)} s, the three steps with their waits for delivery), ms by process: ${cpuList(changeCpu)}`,
+      `The load generator: ${nThreads} worker threads with their own event loops (subscriber-thread.ts); the worst thread's event-loop delay while driving the changes (its messages are timed when it handles them): p50 ${loadGeneratorDelay.p50Ms.toFixed(0)} ms, p99 ${loadGeneratorDelay.p99Ms.toFixed(0)} ms, max ${loadGeneratorDelay.maxMs.toFixed(0)} ms`,
       `${outOfOrder} subscribers received a version twice or out of order`,
       'Issue 12 targets: 100% of deliveries; view change → message p99 ≤ 200 ms; mutation answer → message p99 ≤ 1 s; subscribe → first message p99 ≤ 500 ms.',
       'Legs named after a metric are timed by the services themselves (their /metrics histograms, read before and after the changes): p50 and p99 are the upper bounds of the buckets they fall in. "Sent" is handed to the socket (the router: after resolving the rest of the plan).',
@@ -368,6 +341,9 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
       routerCpuMsPerDelivery: cpuPerDelivery,
       openCpu,
       openWallMs,
+      changeCpu,
+      changesWallMs,
+      loadGeneratorDelay,
     },
     charts: [
       {
@@ -384,4 +360,24 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
     ],
     ok: missing === 0 && notReady === 0 && mutationErrors.length === 0 && outOfOrder === 0,
   };
+}
+
+/** CPU ms of each measured process between two readings, with this load generator's own; processes that used none are left out. */
+function cpuByProcess(
+  measured: ReadonlyArray<{ name: string }>,
+  before: readonly number[],
+  after: readonly number[],
+  bench: NodeJS.CpuUsage,
+): Array<{ name: string; ms: number }> {
+  return [
+    ...measured.map((p, i) => ({ name: p.name, ms: (after[i] as number) - (before[i] as number) })),
+    { name: 'load generator (this process)', ms: (bench.user + bench.system) / 1000 },
+  ].filter((p) => p.ms > 0);
+}
+
+function cpuList(cpu: ReadonlyArray<{ name: string; ms: number }>): string {
+  return [...cpu]
+    .sort((a, b) => b.ms - a.ms)
+    .map((p) => `${p.name} ${p.ms.toFixed(0)}`)
+    .join(', ');
 }
