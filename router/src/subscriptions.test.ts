@@ -347,6 +347,36 @@ describe('shared upstream subscriptions (@replayAfter)', () => {
     for (const s of subs) s.stop();
   });
 
+  it('a screen that stops reading is closed 1013 alone; the other screen on the same shared stream gets every event, in order', async () => {
+    const other = await startRouter(fx.config({ WS_MAX_BUFFERED_MESSAGES: '20' }));
+    try {
+      const nia = await token('CUSTOMER', 'nia');
+      const before = fx.listeners();
+      const closedBefore = await slowConsumersClosed(other);
+      const slow = await rawSocket(other);
+      slow.ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${nia}` } }));
+      await vi.waitFor(() => expect(slow.messages).toContainEqual({ type: 'connection_ack' }), { timeout: 2_000, interval: 10 });
+      slow.ws.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: SMALL, variables: { p: 'p-slow-shared', since: 0 } } }));
+      await listening(before);
+      const joined = (await upstreamJoins(other)).joined;
+      const fast = run(client(other, { authorization: `Bearer ${nia}` }).c, SMALL, { p: 'p-slow-shared', since: 0 });
+      await vi.waitFor(async () => expect((await upstreamJoins(other)).joined).toBe(joined + 1), { timeout: 2_000, interval: 10 });
+      (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const body = 'x'.repeat(64 * 1024);
+      const published = Array.from({ length: 400 }, () => fx.publish({ productId: 'p-slow-shared', body }));
+      await vi.waitFor(async () => expect(await slowConsumersClosed(other)).toBe(closedBefore + 1), { timeout: 20_000, interval: 20 });
+      await vi.waitFor(() => expect(versionsOf(fast)).toHaveLength(published.length), { timeout: 20_000, interval: 20 });
+      expect(versionsOf(fast)).toEqual(published);
+      expect(fast.error).toBeUndefined();
+      (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      expect((await slow.closed).code).toBe(1013);
+      expect(fx.listeners()).toBe(before + 1);
+      fast.stop();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('a subgraph dropping the shared stream ends every subscriber on it with SERVICE_UNAVAILABLE', async () => {
     const max = await token('CUSTOMER', 'max');
     const before = fx.listeners();
