@@ -9,7 +9,9 @@
  * caller: the identity in its `connection_init` is the caller's and cannot
  * be mixed up with another's. A customer with many open screens costs one
  * upstream socket per subgraph, not one per screen (a new subscription on an
- * open socket needs no handshake). A subscription ends upstream when its
+ * open socket needs no handshake), and, where the supergraph marks the
+ * field, one upstream subscription for identical screens
+ * (shared-upstream.ts). A subscription ends upstream when its
  * downstream one ends; the socket closes with its last subscription
  * (`lazyCloseTimeout` 0), and the pool with its caller's last connection.
  * The request id on the socket is that of the connection that opened it.
