@@ -118,7 +118,7 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
     name: 'subscriptions',
     title: 'Subscriptions: reservation changes to N subscribers through the router',
     description:
-      `${opts.subscribers} graphql-ws clients (one WebSocket each, spread over ${nThreads} worker thread${nThreads > 1 ? 's' : ''} of the load generator) through ${nRouters} router${nRouters > 1 ? 's (round robin)' : ''}, opened evenly over ${openSeconds} s, subscribed to reservationStatus(reservationId, sinceVersion: 0) over ${nRes} reservations; ` +
+      `${opts.subscribers} graphql-ws clients (one WebSocket each, spread over ${nThreads} worker thread${nThreads > 1 ? 's' : ''} of the load generator) through ${nRouters} router${nRouters > 1 ? 's (each reservation\'s subscribers spread evenly over them)' : ''}, opened evenly over ${openSeconds} s, subscribed to reservationStatus(reservationId, sinceVersion: 0) over ${nRes} reservations; ` +
       'staff drive each reservation through prepareOrder, startRental and returnRental; each delivery is timed from the mutation’s answer, the change and the view write to the subscriber’s message with the new status.',
     parameters: { subscribers: opts.subscribers, reservations: nRes, routers: nRouters, openSeconds, connectionsPerSubscriber: 1, loadThreads: nThreads },
   };
@@ -152,9 +152,11 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
   console.log(`[subscriptions] opening ${opts.subscribers} subscribers over ${nRes} reservations and ${nRouters} router(s) in ${openSeconds} s…`);
   // Where the CPU of opening goes (every process of the system, the extra routers, and this load generator).
   const measured = [...stack.processes().filter((p) => p.name !== 'router'), ...routers.pids.map((pid, i) => ({ name: `router-${i + 1}`, pid }))];
+  // Subscriber i follows reservation i mod nRes; its router is the next one for that reservation, so every
+  // reservation's subscribers are spread over all routers (i mod routers would put them all on one when nRes is even).
   const planned: PlannedSubscriber[] = Array.from({ length: opts.subscribers }, (_, i) => ({
     index: i,
-    url: routers.urls[i % routers.urls.length] as string,
+    url: routers.urls[Math.floor(i / nRes) % routers.urls.length] as string,
     token: customers[i % nRes] as string,
     reservationId: reservationIds[i % nRes] as string,
     offsetMs: (i * openSeconds * 1000) / opts.subscribers,
