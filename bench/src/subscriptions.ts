@@ -4,8 +4,10 @@
  * `reservationStatus(reservationId, sinceVersion: 0) { version reservation { status } }`,
  * spread over `reservations` reservations of as many customers (each
  * subscriber uses its reservation's customer token), and over `routers`
- * router replicas (round robin; the first is the stack's, the others child
- * processes with the same settings). They open at an even rate over
+ * router replicas (each reservation's subscribers evenly over all of them;
+ * the first is the stack's, the others child processes with the same
+ * settings), held by `threads` worker threads of this process
+ * (subscriber-threads.ts). They open at an even rate over
  * `openSeconds`; `sinceVersion: 0` replays the reservation's history first,
  * which tells us the subscription is live (subscribe → first message). Then
  * staff drive every reservation through prepareOrder (→ READY_FOR_PICKUP),
