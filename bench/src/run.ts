@@ -35,7 +35,6 @@ const { values, positionals } = parseArgs({
     routers: { type: 'string', default: '1' },
     'open-seconds': { type: 'string' },
     'load-threads': { type: 'string', default: '2' },
-    'warmup-subscribers': { type: 'string', default: '500' },
     'router-connections': { type: 'string', default: '50' },
     'router-duration': { type: 'string', default: '8' },
     'router-rounds': { type: 'string', default: '3' },
@@ -46,7 +45,7 @@ const { values, positionals } = parseArgs({
 if (values.help) {
   console.log(`npm run bench [-- ${ALL.join('|')} …] [--connections 20] [--duration 10] [--warmup 2] [--targets router,plain-gateway,hive-gateway,hive-gateway-nodedupe,direct]
   [--concurrency 10,50] [--rounds 2] [--round-duration 15] [--stored 50000] [--events 200] [--events-concurrency 4] [--subscribers 1000]
-  [--router-connections 50] [--router-duration 8] [--router-rounds 3] [--routers 2] [--open-seconds 10] [--load-threads 2] [--warmup-subscribers 500]`);
+  [--router-connections 50] [--router-duration 8] [--router-rounds 3] [--routers 2] [--open-seconds 10] [--load-threads 2]`);
   process.exit(0);
 }
 const unknown = positionals.filter((p) => !ALL.includes(p as Name));
@@ -58,11 +57,6 @@ const selected = (positionals.length ? positionals : [...ALL]) as Name[];
 const int = (v: string | undefined, name: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
-  return n;
-};
-const count = (v: string | undefined, name: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be 0 or a positive integer`);
   return n;
 };
 
@@ -88,7 +82,6 @@ const runners: Record<Name, (stack: Stack) => Promise<BenchResult>> = {
       routers: int(values.routers, 'routers'),
       ...(values['open-seconds'] ? { openSeconds: int(values['open-seconds'], 'open-seconds') } : {}),
       threads: int(values['load-threads'], 'load-threads'),
-      warmupSubscribers: count(values['warmup-subscribers'], 'warmup-subscribers'),
     }),
   router: () =>
     benchRouter({

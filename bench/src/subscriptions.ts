@@ -40,8 +40,6 @@ export interface SubscriptionsOptions {
   openSeconds?: number;
   /** Worker threads the load generator's subscribers are spread over (default 2). */
   threads?: number;
-  /** Subscriptions opened and closed through the routers before the measured ones (default 500; 0: none). */
-  warmupSubscribers?: number;
 }
 
 /** VmRSS of a process, in bytes (0 when it is gone). */
@@ -91,25 +89,6 @@ async function readLegs(stack: Stack, routerUrls: string[]): Promise<Record<stri
   return out;
 }
 
-/**
- * Opens `count` subscriptions on a reservation of their own (another
- * customer's), spread over every router, waits for their first messages and
- * closes them. A production router has served traffic before a rush; fresh
- * processes would run their first few hundred subscribers' code in V8's
- * interpreter. A measured customer's first screen still opens its own
- * upstream socket and stream (nothing of theirs is warmed).
- */
-async function warmUp(stack: Stack, routerUrls: string[], itemId: string, count: number, threads: number): Promise<void> {
-  const token = await stack.token('CUSTOMER', 'bench-subs-warmup');
-  const { id } = await reserve(stack, token, itemId);
-  const planned = Array.from({ length: count }, (_, i) => ({ index: i, url: routerUrls[i % routerUrls.length] as string, token, reservationId: id, offsetMs: (i * 1000) / count }));
-  const warming = await SubscriberThreads.start(SUBSCRIPTION, planned, threads);
-  warming.open();
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && (await warming.pending(null)) > 0) await sleep(100);
-  await warming.report();
-}
-
 /** Starts `count - 1` more routers beside the stack's, as child processes with its settings; their URLs and pids. */
 async function startRouters(stack: Stack, count: number): Promise<{ urls: string[]; pids: number[]; procs: ServerProcess[] }> {
   const main = stack.processes().find((p) => p.name === 'router');
@@ -143,7 +122,7 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
     description:
       `${opts.subscribers} graphql-ws clients (one WebSocket each, spread over ${nThreads} worker thread${nThreads > 1 ? 's' : ''} of the load generator) through ${nRouters} router${nRouters > 1 ? 's (each reservation\'s subscribers spread evenly over them)' : ''}, opened evenly over ${openSeconds} s, subscribed to reservationStatus(reservationId, sinceVersion: 0) over ${nRes} reservations; ` +
       'staff drive each reservation through prepareOrder, startRental and returnRental; each delivery is timed from the mutation’s answer, the change and the view write to the subscriber’s message with the new status.',
-    parameters: { subscribers: opts.subscribers, reservations: nRes, routers: nRouters, openSeconds, connectionsPerSubscriber: 1, loadThreads: nThreads, warmupSubscribers: opts.warmupSubscribers ?? 500 },
+    parameters: { subscribers: opts.subscribers, reservations: nRes, routers: nRouters, openSeconds, connectionsPerSubscriber: 1, loadThreads: nThreads },
   };
 
   // Does the router's API have the subscription yet?
@@ -169,11 +148,6 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
   });
   const orders = await waitForOrders(stack, store, reservationIds);
   const routers = await startRouters(stack, nRouters);
-  const warmup = opts.warmupSubscribers ?? 500;
-  if (warmup > 0) {
-    console.log(`[subscriptions] warming up: ${warmup} subscribers on a reservation of their own, opened over 1 s and closed (not measured)…`);
-    await warmUp(stack, routers.urls, itemId, warmup, nThreads);
-  }
   const rssBefore = routers.pids.map(rssBytes);
 
   // Subscribe at an even rate, and wait for each replay (the CONFIRMED state).
@@ -348,8 +322,7 @@ export async function benchSubscriptions(stack: Stack, opts: SubscriptionsOption
       `${outOfOrder} subscribers received a version twice or out of order`,
       'Issue 12 targets: 100% of deliveries; view change → message p99 ≤ 200 ms; mutation answer → message p99 ≤ 1 s; subscribe → first message p99 ≤ 500 ms.',
       'Legs named after a metric are timed by the services themselves (their /metrics histograms, read before and after the changes): p50 and p99 are the upper bounds of the buckets they fall in. "Sent" is handed to the socket (the router: after resolving the rest of the plan).',
-      `Warm-up: ${opts.warmupSubscribers ?? 500} subscriptions on a reservation of their own (another customer's), through every router, opened over 1 s and closed before the measured ones (not counted in any figure).`,
-      'Memory per subscriber: the routers\' VmRSS with every subscriber live minus before they opened (after the warm-up), ÷ subscribers live; CPU per delivered message: the routers\' CPU (/proc) over the three changes ÷ deliveries.',
+      'Memory per subscriber: the routers\' VmRSS with every subscriber live minus before they opened, ÷ subscribers live; CPU per delivered message: the routers\' CPU (/proc) over the three changes ÷ deliveries.',
       `${ready.length} of ${opts.subscribers} subscribers live${notReady ? ` (${notReady} got no replay within 180 s${firstErrors.length ? `; errors: ${firstErrors.join('; ')}` : ''})` : ''}`,
       `${latencies.length} of ${expected} deliveries received, ${missing} missing (not received 20 s after the step's last mutation answer, when the next step starts; the run ends 20 s after the last step)`,
       ...(early ? [`${early} messages arrived before the mutation's answer (counted as 0 ms)`] : []),
