@@ -29,7 +29,8 @@
  *   synchronous step, so nothing falls between them and nothing comes twice.
  * - The upstream failing (socket dropped, subgraph error) or completing
  *   ends every subscriber alike; the stream leaves the table at once, so a
- *   later subscription opens a new one.
+ *   later subscription opens a new one. So does an answer that may end the
+ *   stream (errors and no data): a later subscription gets its own answer.
  * - A subscriber leaving (client `complete`, socket closed) ends only its
  *   copy; the upstream is unsubscribed with the last one.
  * - Each subscriber has its own Channel: a slow one is bounded and closed
@@ -61,19 +62,27 @@ class SharedStream<T> implements UpstreamSink<T> {
   unsubscribe: () => void = () => {};
   finished = false;
 
+  /** False once the stream delivered what may end it (see the `isFinal` of {@link SharedUpstreams}). */
+  private open = true;
+
   constructor(
     readonly sharing: 'replay' | 'live',
     private readonly leave: (stream: SharedStream<T>) => void,
+    private readonly isFinal: (value: T) => boolean,
   ) {
     this.log = sharing === 'replay' ? [] : undefined;
   }
 
   /** May a new identical subscription join now? */
   get joinable(): boolean {
-    return !this.finished && (this.sharing === 'live' || this.log !== undefined);
+    return this.open && !this.finished && (this.sharing === 'live' || this.log !== undefined);
   }
 
   next(value: T): void {
+    if (this.open && this.isFinal(value)) {
+      this.open = false;
+      this.leave(this);
+    }
     if (this.log) {
       if (this.log.length < REPLAY_LOG_LIMIT) this.log.push(value);
       else {
@@ -123,6 +132,16 @@ export class SharedUpstreams<T> {
   private readonly streams = new Map<string, SharedStream<T>>();
 
   /**
+   * `isFinal`: a value after which the subgraph may end the stream (an
+   * answer with errors and no data, e.g. NOT_FOUND, then `complete`). A
+   * stream that delivered one takes no new subscribers: one joining in the
+   * moment before the `complete` would get an empty stream in `live` mode
+   * instead of its own answer. When the stream goes on after all, later
+   * subscribers simply open their own.
+   */
+  constructor(private readonly isFinal: (value: T) => boolean = () => false) {}
+
+  /**
    * A subscriber's channel on the stream `key` names: joins the open one
    * when it may, else opens a new one with `open`.
    */
@@ -133,9 +152,13 @@ export class SharedUpstreams<T> {
       return existing.join();
     }
     sharedUpstreamJoins.inc({ outcome: 'opened' });
-    const stream = new SharedStream<T>(sharing, (s) => {
-      if (this.streams.get(key) === s) this.streams.delete(key);
-    });
+    const stream = new SharedStream<T>(
+      sharing,
+      (s) => {
+        if (this.streams.get(key) === s) this.streams.delete(key);
+      },
+      this.isFinal,
+    );
     this.streams.set(key, stream);
     const channel = stream.join();
     stream.unsubscribe = open(stream);

@@ -144,7 +144,8 @@ interface SocketEntry {
 /** The upstream graphql-ws clients of one caller. */
 export class UpstreamPool {
   private readonly clients = new Map<string, SocketEntry>();
-  private readonly shared = new SharedUpstreams<UpstreamEvent>();
+  // An answer with errors and no data is usually the subgraph's last (it completes right after).
+  private readonly shared = new SharedUpstreams<UpstreamEvent>((e) => (e.data === undefined || e.data === null) && (e.errors?.length ?? 0) > 0);
   private disposed = false;
 
   constructor(
