@@ -10,11 +10,22 @@ import mongoose, { type Connection } from 'mongoose';
 
 export { mongoose };
 
-/** Opens a dedicated connection to `dbName` on the server at `uri`. */
+/**
+ * Opens a dedicated connection to `dbName` on the server at `uri`.
+ *
+ * Every wait is bounded, so a request or a worker job fails (and is
+ * answered or retried) instead of hanging when the server dies mid-call:
+ * choosing a server 5 s, a connection from the pool 10 s
+ * (`waitQueueTimeoutMS`; the driver's default waits for ever), an answer
+ * on a socket 30 s (`socketTimeoutMS`; the default is no limit). Every
+ * operation here is a single indexed document or a page, far below that.
+ */
 export async function connectDatabase(uri: string, dbName: string): Promise<Connection> {
   const conn = mongoose.createConnection(uri, {
     dbName,
     serverSelectionTimeoutMS: 5_000,
+    waitQueueTimeoutMS: 10_000,
+    socketTimeoutMS: 30_000,
     maxPoolSize: 50,
     autoIndex: true,
   });
