@@ -20,7 +20,8 @@
  *   later), at most `maxEntries` results.
  * - A failed execution is shared with those waiting for it, never kept.
  * - Subscribers on one shared upstream stream receive the very same event
- *   object; its serialisation is kept with it and made once.
+ *   object, so they find the execution by that object first; equal events
+ *   from separate upstream streams are matched by their content.
  */
 import type { DocumentNode, ExecutionResult } from 'graphql';
 import { LRUCache } from 'lru-cache';
@@ -32,28 +33,20 @@ export interface SharedExecutionOptions {
   maxEntries?: number;
 }
 
-/**
- * An event's part of the key, serialised once per event object: subscribers
- * on one shared upstream stream (shared-upstream.ts) receive the very same
- * object, so the event is not serialised again for each of them.
- */
-const eventKeys = new WeakMap<object, string>();
-
-function eventKey(event: object): string {
-  let key = eventKeys.get(event);
-  if (key === undefined) {
-    key = JSON.stringify(event);
-    eventKeys.set(event, key);
-  }
-  return key;
-}
-
 export class SharedEventExecution {
   private readonly results: LRUCache<string, Promise<ExecutionResult>>;
+  /**
+   * The same, by event object: subscribers on one shared upstream stream
+   * (shared-upstream.ts) receive the very same object, so they find the
+   * execution without serialising the event or building a key.
+   */
+  private readonly byEvent = new WeakMap<object, Map<string, { running: Promise<ExecutionResult>; until: number }>>();
   private readonly keys = new SelectionKeys();
+  private readonly ttlMs: number;
 
   constructor(options: SharedExecutionOptions = {}) {
-    this.results = new LRUCache({ max: options.maxEntries ?? 10_000, ttl: options.ttlMs ?? 1_000 });
+    this.ttlMs = options.ttlMs ?? 1_000;
+    this.results = new LRUCache({ max: options.maxEntries ?? 10_000, ttl: this.ttlMs });
   }
 
   /**
@@ -67,21 +60,36 @@ export class SharedEventExecution {
     identity: Identity,
   ): (event: object, execute: () => Promise<ExecutionResult>) => Promise<ExecutionResult> {
     const shape = `${this.keys.of(document, variables, identity)}\n`;
-    return (event, execute) => this.run(shape + eventKey(event), execute);
+    return (event, execute) => this.run(event, shape, execute);
   }
 
-  private run(key: string, execute: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
-    const shared = this.results.get(key);
-    if (shared) {
+  private run(event: object, shape: string, execute: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    const now = performance.now();
+    let forEvent = this.byEvent.get(event);
+    const same = forEvent?.get(shape);
+    if (same && same.until > now) {
       sharedEventExecutions.inc({ outcome: 'shared' });
-      return shared;
+      return same.running;
     }
-    sharedEventExecutions.inc({ outcome: 'executed' });
-    const running = execute();
-    this.results.set(key, running);
-    running.catch(() => {
-      if (this.results.peek(key) === running) this.results.delete(key);
-    });
+    const key = shape + JSON.stringify(event);
+    let running = this.results.get(key);
+    if (running) {
+      sharedEventExecutions.inc({ outcome: 'shared' });
+    } else {
+      sharedEventExecutions.inc({ outcome: 'executed' });
+      const started = execute();
+      running = started;
+      this.results.set(key, started);
+      started.catch(() => {
+        if (this.results.peek(key) === started) this.results.delete(key);
+        if (forEvent?.get(shape)?.running === started) forEvent.delete(shape);
+      });
+    }
+    if (!forEvent) {
+      forEvent = new Map();
+      this.byEvent.set(event, forEvent);
+    }
+    forEvent.set(shape, { running, until: now + this.ttlMs });
     return running;
   }
 }
